@@ -1,0 +1,367 @@
+/*
+ * runtime.h — the runtime's internal types and the contracts between its
+ * files.  Not installed; users read include/goc.h.
+ *
+ * Naming: public calls are goc_*; calls shared between runtime files are
+ * goc__* (two underscores); file-local helpers are static and short.
+ *
+ * The three objects (Go's runtime2.go):
+ *   G  a goroutine: saved context, stack, status, wait reason.  G structs are
+ *      never freed: a dead G goes to its P's free list (then the global one)
+ *      and is reused; allgs[] lists every G ever made, for dumps and checkdead.
+ *   M  an OS thread.  It runs schedule() on its own thread stack, which is its
+ *      g0 (scheduler) stack; a G switches to g0 (goc__mcall) to park, yield or
+ *      exit, and g0 switches to the next G.  Ms are never freed; idle ones
+ *      sleep on their futex note.
+ *   P  a processor: the right to run Gs.  It owns a lock-free run queue of
+ *      GOC_RUNQ_SIZE (256) plus runnext, a free-G cache, a stack cache and a
+ *      timer heap.  An M needs a P to run Gs; gomaxprocs Ps exist.
+ *
+ * Lock order (take left before right; never the reverse):
+ *   chan / select locks (address order) > sema root > timers(P) >
+ *   sched.lock > sched.gflock > stack pool lock > allglock
+ *   A G never parks while holding a runtime lock: goc__park releases the lock
+ *   it is given only after the G is off its stack (unlockf runs on g0), and
+ *   nothing is readied while a channel lock is held (Go's rule).
+ *   m->locks > 0 means the M holds runtime state that async preemption must
+ *   not interrupt.
+ *
+ * Memory ordering follows Go (proc.go): run queue tail store-release by the
+ * owner, head CAS-release by anyone, loads acquire; "submit work; full fence;
+ * check nmspinning" against "nmspinning--; full fence; re-check queues".
+ */
+#ifndef GOC_RUNTIME_H
+#define GOC_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "goc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOC_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GOC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOC_TSAN 1
+#endif
+#endif
+
+#ifndef GOC_RUNQ_SIZE
+#define GOC_RUNQ_SIZE 256   /* Go's len(p.runq); tests build a 4-slot copy */
+#endif
+#define GOC_MAXPROCS_LIMIT 1024
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define GOC_NORETURN __attribute__((noreturn))
+#define GOC_NOINLINE __attribute__((noinline))
+
+typedef struct goc_g G;
+typedef struct goc_m M;
+typedef struct goc_p P;
+
+/* ------------------------------------------------ locks and notes (lock.c)
+ * goc_lock: Go 1.22's lock_futex — 0 unlocked, 1 locked, 2 locked with
+ * sleepers; spins briefly, then futex-waits.  It blocks the THREAD: hold it
+ * only for short critical sections, never across a park.
+ * goc_note: one-shot sleep/wake for a thread (Go's note). */
+typedef struct { _Atomic uint32_t key; } goc_lock;
+typedef struct { _Atomic uint32_t key; } goc_note;
+
+void goc__lock(goc_lock *l);
+void goc__unlock(goc_lock *l);
+void goc__noteclear(goc_note *n);
+void goc__notewakeup(goc_note *n);
+void goc__notesleep(goc_note *n);
+/* Sleep until woken or ns pass (ns < 0: forever); true if woken. */
+bool goc__notetsleep(goc_note *n, int64_t ns);
+void goc__futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
+void goc__futexwakeup(_Atomic uint32_t *addr, int cnt);
+void goc__osyield(void);
+void goc__procyield(int cycles);
+void goc__usleep(int64_t us);
+
+/* -------------------------------------------------- G status and waits */
+enum {
+    G_IDLE = 0, G_RUNNABLE = 1, G_RUNNING = 2, G_SYSCALL = 3, G_WAITING = 4,
+    G_DEAD = 6, G_PREEMPTED = 9,
+};
+
+/* Wait reasons, as Go's waitReason strings (trace.c names them). */
+enum {
+    W_ZERO = 0, W_CHAN_RECV, W_CHAN_SEND, W_CHAN_RECV_NIL, W_CHAN_SEND_NIL,
+    W_SELECT, W_SELECT_NO_CASES, W_SLEEP, W_IO_WAIT, W_SEMACQUIRE,
+    W_SYNC_MUTEX_LOCK, W_SYNC_RWMUTEX_RLOCK, W_SYNC_RWMUTEX_LOCK,
+    W_SYNC_WAITGROUP_WAIT, W_SYNC_COND_WAIT, W_TIMER_GOROUTINE_IDLE,
+    W_PREEMPTED, W_SYSCALL_NOP, W_NREASONS
+};
+
+/* ------------------------------------------------------------ contexts
+ * The saved state of a G not running is its stack pointer; the callee-saved
+ * registers and FP control words sit on its stack (context_<arch>.S). */
+void goc__ctx_switch(void **save_sp, void *to_sp);
+/* Build an initial frame on [lo,hi) so the first switch to it runs
+ * goc__gstart(); returns the sp to switch to. */
+void *goc__ctx_init(void *lo, void *hi);
+void goc__gstart(void) GOC_NORETURN;   /* sched.c: runs g->fn, then exits */
+
+/* --------------------------------------------------------- wait records
+ * One record per (G, object) wait, Go's sudog: channels, select, semaphores,
+ * timers and the poller all queue these.  Fields are protected by the lock of
+ * the object the record is queued on, except g and the per-G links. */
+typedef struct goc_sudog {
+    G                *g;         /* waiter (a foreign thread has a G too) */
+    struct goc_sudog *next, *prev; /* the object's wait queue */
+    void             *elem;      /* data element (may point into a stack) */
+    void             *c;         /* the channel (or object) waited on */
+    struct goc_sudog *waitlink;  /* g->waiting list (select), or sema list */
+    struct goc_sudog *waittail;  /* sema: tail of the same-address list */
+    struct goc_sudog *parent;    /* sema treap */
+    int64_t           acquiretime;
+    uint32_t          ticket;    /* sema treap priority / handoff flag */
+    int32_t           caseidx;   /* select: index of this case */
+    bool              is_select;
+    bool              success;   /* woken by a value, not by close */
+} goc_sudog;
+
+goc_sudog *goc__acquire_sudog(void);
+void       goc__release_sudog(goc_sudog *s);
+
+/* --------------------------------------------------------------- stacks */
+typedef struct goc_stack {
+    char             *lo, *hi;   /* usable [lo, hi); guard pages below lo */
+    struct goc_stack *next;      /* free-list link while cached */
+} goc_stack;
+
+void       goc__stack_init(size_t size);
+size_t     goc__stack_size(void);
+goc_stack *goc__stack_alloc(P *pp);
+void       goc__stack_free(P *pp, goc_stack *s);
+void       goc__stack_flush(P *pp);      /* P going away: cache to pool */
+bool       goc__stack_check_canary(goc_stack *s); /* false: overflowed */
+/* If addr is in a guard region, the G whose stack it guards, else NULL. */
+G         *goc__stack_owner_of(void *addr);
+
+/* ------------------------------------------------------------------- G */
+struct goc_g {
+    void            *sp;          /* saved context while not running */
+    goc_stack       *stack;       /* NULL until first run; back to the P's
+                                     cache at exit */
+    _Atomic uint32_t status;      /* G_*; transitions via goc__casgstatus */
+    uint16_t         waitreason;  /* W_*, while G_WAITING */
+    bool             foreign;     /* stands for a foreign thread */
+    bool             preempt;     /* cooperative preemption request */
+    uint64_t         goid;
+    void           (*fn)(void *);
+    void            *arg;
+    G               *schedlink;   /* run queue / free list link */
+    _Atomic(M *)     m;           /* M running it, or NULL */
+    int64_t          waitsince;   /* goc_now() when it last parked */
+    int              saved_errno; /* errno across switches (DESIGN.md #3) */
+    void            *param;       /* wake-up argument (winning sudog) */
+    _Atomic uint32_t selectdone;  /* select: a waker claimed this G */
+    goc_sudog       *waiting;     /* sudogs this G is queued with */
+    bool             parking_on_chan;
+    goc_note         note;        /* foreign: the thread sleeps on this */
+    M               *lockedm;     /* async-preempted: resume only on this M */
+    struct goc_timer_rt *timer;   /* cached timer for goc_sleep (time.c) */
+    uint64_t         sleepwhen;
+#if GOC_TSAN
+    void            *tsan_fiber;
+#endif
+#if GOC_ASAN
+    void            *asan_fake;
+#endif
+};
+
+/* ------------------------------------------------------------------- M */
+struct goc_m {
+    void            *g0sp;        /* g0's saved context while a G runs */
+    _Atomic(G *)     curg;        /* G running on this M, or NULL */
+    P               *p;           /* P held, or NULL */
+    P               *nextp;       /* P handed over by startm */
+    P               *oldp;        /* P held before a syscall */
+    int64_t          id;
+    bool             spinning;    /* looking for work (counted) */
+    bool             blocked;     /* parked on its note */
+    int              locks;       /* >0: no async preemption */
+    goc_note         park;        /* stopm sleeps here */
+    M               *schedlink;   /* idle list (sched.midle) */
+    M               *alllink;     /* allm list */
+    void           (*mcall_fn)(G *gp);  /* action g0 runs after a switch */
+    bool           (*waitunlockf)(G *gp, void *arg);
+    void            *waitlock;
+    uint32_t         fastrand[2];
+    pthread_t        thread;
+    pid_t            tid;
+    void            *altstack;    /* signal stack (overflow report) */
+    _Atomic uint32_t signal_pending;
+    G               *asyncq;      /* async-preempted Gs bound to this M */
+    int              syscall_nest;
+    uint32_t         syscalltick;
+    void            *g0lo;        /* g0 stack bounds (sanitizers) */
+    size_t           g0size;
+#if GOC_TSAN
+    void            *tsan_fiber;  /* the thread's own fiber (g0) */
+#endif
+#if GOC_ASAN
+    void            *asan_fake;
+#endif
+};
+
+/* ------------------------------------------------------------------- P */
+enum { P_IDLE = 0, P_RUNNING = 1, P_SYSCALL = 2, P_DEAD = 4 };
+
+struct goc_timers;   /* time.c */
+
+struct goc_p {
+    int32_t          id;
+    _Atomic uint32_t status;       /* P_* */
+    P               *link;         /* idle list */
+    _Atomic uint32_t schedtick;    /* ++ per schedule (not inherited) */
+    _Atomic uint32_t syscalltick;  /* ++ per syscall exit / retake */
+    _Atomic(M *)     m;            /* owner M, or NULL if idle */
+    uint64_t         goidcache, goidcacheend;
+    /* run queue: tail written by owner only; head CASed by anyone */
+    _Atomic uint32_t runqhead;
+    _Atomic uint32_t runqtail;
+    _Atomic(G *)     runq[GOC_RUNQ_SIZE];
+    _Atomic(G *)     runnext;
+    G               *gfree;        /* free Gs (without stacks) */
+    int32_t          gfreecnt;
+    goc_stack       *stackcache;   /* free stacks (touched, warm) */
+    int32_t          stackcachecnt;
+    goc_sudog       *sudogcache;
+    int32_t          sudogcachecnt;
+    struct goc_timers *timers;     /* this P's heap (time.c) */
+    _Atomic bool     preempt;
+    /* sysmon's view (retake) */
+    uint32_t         sm_schedtick, sm_syscalltick;
+    int64_t          sm_schedwhen, sm_syscallwhen;
+    uint32_t         rand_state;
+};
+
+/* --------------------------------------------------------------- sched */
+struct goc_sched {
+    goc_lock          lock;        /* protects the fields below it marked L */
+    _Atomic uint64_t  goidgen;
+    _Atomic int64_t   lastpoll;    /* 0: an M is blocked in netpoll */
+    _Atomic int64_t   pollUntil;
+    _Atomic uint32_t  pollingNet;
+    M                *midle;       /* L: idle Ms */
+    int32_t           nmidle;      /* L */
+    int32_t           nmidlelocked;/* L */
+    int64_t           mnext;       /* L: Ms made (ids) */
+    int32_t           nmsys;       /* L: Ms not counted by checkdead */
+    P                *pidle;       /* L: idle Ps (LIFO) */
+    _Atomic int32_t   npidle;
+    _Atomic int32_t   nmspinning;
+    _Atomic int32_t   needspinning;
+    G                *runqhead, *runqtail;  /* L: global run queue */
+    _Atomic int32_t   runqsize;
+    goc_lock          gflock;      /* global free G list */
+    G                *gfree;
+    int32_t           ngfree;
+    _Atomic int32_t   ngoroutines; /* user Gs alive (not dead) */
+    _Atomic int32_t   nsyscall;    /* Gs between syscall_enter and exit */
+    _Atomic bool      foreign_seen;/* a foreign thread used goc: a G waiting
+                                      on it may still be woken */
+    _Atomic int32_t   nforeign_blocked;
+    _Atomic bool      main_done;
+    _Atomic bool      dying;
+    _Atomic int32_t   sysmonwait;
+    goc_note          sysmonnote;
+    int64_t           start_time;
+};
+
+extern struct goc_sched goc__sched;
+extern P              *goc__allp[GOC_MAXPROCS_LIMIT];
+extern _Atomic int32_t goc__gomaxprocs;
+extern M             *_Atomic goc__allm;
+
+/* ---------------------------------------------------------- debug knobs */
+struct goc_debug {
+    int64_t schedtrace_ms;
+    bool    scheddetail;
+    bool    asyncpreemptoff;
+};
+extern struct goc_debug goc__debug;
+
+/* ------------------------------------------------------------- sched.c */
+G   *goc__getg(void);      /* current G; NULL on g0 or a foreign thread
+                              that never blocked; never cached across a
+                              switch (noinline, reads the TLS M) */
+M   *goc__getm(void);
+G   *goc__getg_or_foreign(void); /* a G for blocking: the foreign thread's
+                                    stand-in when not on a goroutine */
+int64_t goc__nanotime(void);
+uint32_t goc__fastrand(void);
+uint32_t goc__fastrandn(uint32_t n);
+
+/* gopark: the current G waits.  After it is off its stack, unlockf(gp, arg)
+ * runs on g0 (or at once, on a foreign thread); if it returns false the G
+ * resumes at once.  Returns when goc__ready(gp) is called. */
+void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason);
+/* gopark with unlockf = unlock(l). */
+void goc__parkunlock(goc_lock *l, int reason);
+/* goready: make gp runnable, into the current P's runnext (or the global
+ * queue from a thread with no P); wakes an idle P if one exists. */
+void goc__ready(G *gp);
+/* netpoll's injectglist: a list (schedlink) of Gs, to idle Ps and the queue. */
+void goc__injectglist(G *list);
+bool goc__casgstatus(G *gp, uint32_t from, uint32_t to);
+void goc__wakep(void);
+/* Called by sysmon/timers when a new earliest time appears. */
+void goc__wake_netpoller(int64_t when);
+
+/* run queue (runq.c) */
+bool goc__runqempty(P *pp);
+void goc__runqput(P *pp, G *gp, bool next);
+G   *goc__runqget(P *pp, bool *inherit);
+G   *goc__runqsteal(P *pp, P *p2, bool stealRunNextG);
+uint32_t goc__runqlen(P *pp);
+void goc__globrunqput(G *gp);                       /* sched.lock held */
+void goc__globrunqputbatch(G *head, G *tail, int32_t n); /* lock held */
+G   *goc__globrunqget(P *pp, int32_t max);          /* lock held */
+
+/* ----------------------------------------------------------- trace.c */
+void goc__fatal(const char *msg) GOC_NORETURN;      /* dump, exit 2 */
+void goc__fatal_nodump(const char *msg) GOC_NORETURN;
+void goc__dump_goroutines(int fd);
+void goc__schedtrace(bool detailed);
+const char *goc__waitreason_str(int reason);
+void goc__signals_init(void);
+void goc__signals_thread_init(M *m);
+
+/* ---------------------------------------------------------- sysmon.c */
+void goc__sysmon_start(void);
+void goc__sysmon_wake(void);
+
+/* ------------------------------------------------ time.c / netpoll.c
+ * (weak hooks so the scheduler links before these files exist) */
+int64_t goc__timers_check(P *pp, int64_t now, bool *ran);
+int64_t goc__timers_next(P *pp);           /* earliest when, 0 = none */
+bool    goc__timers_pending(void);         /* any P has timers */
+void    goc__timers_move(P *from, P *to);  /* P destroyed */
+bool    goc__netpoll_inited(void);
+bool    goc__netpoll_anywaiters(void);
+G      *goc__netpoll(int64_t delay_ns);    /* readied Gs (schedlink list) */
+void    goc__netpoll_break(void);
+void    goc__timers_pinit(P *pp);          /* P created: allocate pp->timers */
+void    goc__netpoll_init(void);           /* once, at goc_main start */
+
+/* ------------------------------------------------------------- errors */
+#define GOC_CHECK(cond, msg) do { if (unlikely(!(cond))) goc__fatal(msg); } while (0)
+
+#endif /* GOC_RUNTIME_H */
