@@ -1,0 +1,228 @@
+/*
+ * goc_http.h — an HTTP/1.1 server on goc: a goroutine per connection,
+ * keep-alive and pipelining, HTTP/1.0, Content-Length and chunked request
+ * bodies, a buffered response writer, and a router like Go's ServeMux.
+ *
+ * Conventions (as goc.h)
+ *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
+ *   value on failure.  They never report through errno.
+ *
+ * Requests
+ *   The server reads the whole request — line, headers and body — into the
+ *   connection's buffer before it calls the handler.  Every string in a
+ *   goc_http_request points INTO that buffer (zero copy): it is valid until
+ *   the handler returns.  Method, target, query, header names and values
+ *   are NUL-terminated in place; path and body are not (path is followed by
+ *   '?' when there is a query): use path_len and body_len.
+ *
+ * Responses
+ *   A handler writes its answer through the goc_http_response: optional
+ *   status (default 200) and header fields first, then body bytes.  The
+ *   body is buffered; when the handler returns, the server sends one
+ *   response with a Content-Length.  A body that grows past 32 KiB, or an
+ *   explicit goc_http_flush, sends the head at once and the body as chunks
+ *   (HTTP/1.1) or until the connection closes (HTTP/1.0).  The server adds
+ *   Date, Content-Length / Transfer-Encoding and, where needed, Connection.
+ *   Responses to pipelined requests are written together, one write per
+ *   batch.
+ *
+ * What the server rejects (RFC 9112), then closes the connection
+ *   400  malformed request line or field, bare CR, NUL or other control
+ *        characters, bare LF line ends, obs-fold (a line starting with SP or
+ *        HTAB), whitespace before the colon, duplicate or invalid
+ *        Content-Length, Content-Length together with Transfer-Encoding,
+ *        Transfer-Encoding whose last coding is not chunked, invalid chunk
+ *        sizes or chunk framing, HTTP/1.1 without exactly one Host
+ *   413  body larger than max_body_bytes
+ *   431  request line plus header fields larger than max_header_bytes, or
+ *        more than max_headers fields
+ *   501  a transfer coding other than chunked
+ *   505  an HTTP major version other than 1
+ *
+ * Threads
+ *   Handlers run in the connection's goroutine and may block (channels,
+ *   sleep, network): only that connection waits.
+ */
+#ifndef GOC_HTTP_H
+#define GOC_HTTP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One header field of a request, pointing into the connection's buffer. */
+typedef struct goc_http_header {
+    const char *name;       /* NUL-terminated, as sent (case kept) */
+    const char *value;      /* NUL-terminated, without surrounding OWS */
+    uint32_t    name_len;
+    uint32_t    value_len;
+} goc_http_header;
+
+/* A parsed request; read-only for handlers, valid until the handler
+ * returns. */
+typedef struct goc_http_request {
+    const char *method;        /* "GET", "POST", ... (case-sensitive) */
+    const char *target;        /* request-target as sent: "/a/b?x=1" */
+    const char *path;          /* target without query ("*" or "/..."; for
+                                  an absolute-form target, its path) */
+    const char *query;         /* after '?', "" when none */
+    size_t      method_len, target_len, path_len, query_len;
+    int         version_minor; /* HTTP/1.<version_minor>: 0 or 1 */
+    int         keep_alive;    /* 1: the connection stays open afterwards */
+    goc_http_header *headers;  /* in arrival order */
+    size_t      num_headers;
+    const char *body;          /* the whole body (chunked: decoded) */
+    size_t      body_len;
+    int64_t     content_length;/* -1 when the request had none */
+    int         chunked;       /* 1: the body came chunked */
+} goc_http_request;
+
+/* Writes the response to one request; owned by the server. */
+typedef struct goc_http_response goc_http_response;
+
+/* A handler: a plain C function; arg is what was registered with it. */
+typedef void (*goc_http_handler)(goc_http_response *w, goc_http_request *r,
+                                 void *arg);
+
+/* ------------------------------------------------------------ requests -- */
+
+/* The value of the first header field named name (ASCII case-insensitive),
+ * NUL-terminated; NULL when absent. */
+const char *goc_http_request_header(const goc_http_request *r,
+                                    const char *name);
+
+/* ----------------------------------------------------------- responses -- */
+
+/* Set the status code (100..999; default 200).  Go's WriteHeader: only
+ * before the first body byte.  0, -EINVAL (bad code), -EALREADY (the head
+ * is already committed). */
+int goc_http_write_header(goc_http_response *w, int code);
+
+/* Add a header field "name: value".  The name must be a token and the value
+ * free of CR, LF and NUL: -EINVAL otherwise; -EALREADY once the head is
+ * sent; -ENOMEM.  Special names: Content-Length (declares the body size;
+ * the handler must write exactly that many bytes), Connection: close (the
+ * server closes after this response), Date (replaces the server's),
+ * Transfer-Encoding (-EINVAL: the server frames bodies itself). */
+int goc_http_add_header(goc_http_response *w, const char *name,
+                        const char *value);
+
+/* Append body bytes.  n, or -EINVAL when the status allows no body (1xx,
+ * 204, 304) or more than a declared Content-Length is written, -EPIPE /
+ * -ETIMEDOUT / -ECONNRESET when a flush to the client failed, -ENOMEM.
+ * For HEAD requests the bytes are counted but not sent. */
+ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n);
+
+/* Formatted body bytes; the count written, or a negative errno. */
+ssize_t goc_http_printf(goc_http_response *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+ssize_t goc_http_vprintf(goc_http_response *w, const char *fmt, va_list ap);
+
+/* Send the head and what is buffered now (the rest follows as chunks).
+ * 0, or a negative errno from the write. */
+int goc_http_flush(goc_http_response *w);
+
+/* Reply with code, "text/plain; charset=utf-8" and msg plus a newline, as
+ * Go's http.Error.  Only before the head is committed: -EALREADY. */
+int goc_http_error(goc_http_response *w, int code, const char *msg);
+
+/* The reason phrase of a status code ("Not Found"), "" if unknown. */
+const char *goc_http_status_text(int code);
+
+/* ---------------------------------------------------------------- mux -- */
+
+/* A router as Go's ServeMux (without host or method patterns): a pattern
+ * ending in '/' names a subtree ("/static/" matches "/static/x/y"), any
+ * other pattern one path; the longest matching pattern wins; "/" matches
+ * everything.  A request for "/static" where only "/static/" exists is
+ * redirected (301) to "/static/".  No match: 404 "404 page not found".
+ * Paths are matched as sent (not cleaned): handlers of a subtree must not
+ * trust ".." segments. */
+typedef struct goc_http_mux goc_http_mux;
+
+goc_http_mux *goc_http_mux_new(void);   /* NULL on no memory */
+/* 0, -EINVAL (pattern not starting with '/', or NULL handler), -EEXIST
+ * (registered before), -ENOMEM.  Register before serving: the mux is not
+ * locked. */
+int  goc_http_mux_handle(goc_http_mux *m, const char *pattern,
+                         goc_http_handler h, void *arg);
+void goc_http_mux_free(goc_http_mux *m);
+/* The mux as a handler: pass it with the mux as arg. */
+void goc_http_mux_serve(goc_http_response *w, goc_http_request *r, void *mux);
+
+/* /debug/goc: runtime and server figures in Prometheus text format
+ * (text/plain; version=0.0.4).  Mount it with arg = the goc_http_server (or
+ * NULL for runtime figures only). */
+void goc_http_debug_handler(goc_http_response *w, goc_http_request *r,
+                            void *server);
+
+/* ------------------------------------------------------------- server -- */
+
+/* Limits and timeouts; zero fields take the defaults shown.  Timeouts are
+ * nanoseconds; a negative timeout means none. */
+typedef struct goc_http_server_config {
+    goc_http_handler handler;      /* required */
+    void    *arg;                  /* passed to handler */
+    size_t   max_header_bytes;     /* request line + fields: 8 KiB -> 431 */
+    size_t   max_headers;          /* fields per request: 100 -> 431 */
+    size_t   max_body_bytes;       /* body (decoded): 1 MiB -> 413 */
+    int64_t  read_header_timeout;  /* first byte to end of head: 10 s */
+    int64_t  read_timeout;         /* first byte to end of body: 60 s */
+    int64_t  idle_timeout;         /* between keep-alive requests: 120 s */
+    int64_t  write_timeout;        /* one write of the response: 30 s (it
+                                      fires between half and all of it) */
+    int      backlog;              /* listen backlog: 4096 */
+    int      log;                  /* 1: connection errors to stderr */
+} goc_http_server_config;
+
+typedef struct goc_http_server goc_http_server;
+
+/* A server with a copy of cfg.  0 and *out, or -EINVAL (no handler),
+ * -ENOMEM. */
+int goc_http_server_new(goc_http_server **out,
+                        const goc_http_server_config *cfg);
+
+/* Listen on addr ("host:port", as goc_listen).  The port bound (useful with
+ * port 0), or a negative errno (-EADDRINUSE, -EINVAL, -EALREADY). */
+int goc_http_server_listen(goc_http_server *s, const char *addr);
+
+/* Accept connections on the calling goroutine, one goroutine each, until
+ * goc_http_server_shutdown.  0 after a shutdown, or a negative errno when
+ * accepting fails for good (-EINVAL when not listening). */
+int goc_http_server_serve(goc_http_server *s);
+
+/* Graceful shutdown, from any goroutine: stop accepting, close idle
+ * connections, let in-flight requests finish (their connections close
+ * after the response), and wait for every connection to end.  deadline is
+ * absolute goc_now() time (0: wait without bound); past it the remaining
+ * connections are cut off and -ETIMEDOUT is returned, else 0. */
+int goc_http_server_shutdown(goc_http_server *s, int64_t deadline);
+
+/* Free a server that is not serving (after shutdown returned, or never
+ * served). */
+void goc_http_server_free(goc_http_server *s);
+
+/* Figures for monitoring (relaxed reads of running counters). */
+typedef struct goc_http_stats {
+    uint64_t accepted;      /* connections accepted */
+    uint64_t open;          /* connections open now */
+    uint64_t requests;      /* requests handled */
+    uint64_t bad_requests;  /* requests answered 4xx/5xx by the parser */
+    uint64_t timeouts;      /* connections closed by a timeout */
+} goc_http_stats;
+void goc_http_server_stats(const goc_http_server *s, goc_http_stats *st);
+
+/* Go's http.ListenAndServe: listen on addr and serve h with the default
+ * config until an error.  Only returns a negative errno. */
+int goc_http_listen_and_serve(const char *addr, goc_http_handler h,
+                              void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOC_HTTP_H */
