@@ -1,0 +1,330 @@
+/*
+ * select.c — goc_select, Go's selectgo (select.go).
+ *
+ *   pollorder  the usable (non-NULL) cases in a uniformly random order: an
+ *              inside-out Fisher–Yates shuffle.  Pass 1 scans in this order,
+ *              which is what makes the choice among ready cases uniform.
+ *   lockorder  the same cases heap-sorted by channel address (n log n time,
+ *              no recursion, constant extra space).  Channels are locked in
+ *              this order, duplicates (one channel in two cases) once, and
+ *              unlocked in reverse.
+ *
+ *   pass 1  every channel locked; in poll order, the first case that can
+ *           proceed does so (hand-off to a waiting partner, buffer, or
+ *           closed).  None and non-blocking: unlock, -EAGAIN.
+ *   pass 2  one sudog per case (is_select), chained on gp->waiting in lock
+ *           order and queued on each channel; park.  selparkcommit unlocks
+ *           the channels walking gp->waiting, keeping the last lock until it
+ *           no longer needs any sudog (the G cannot finish pass 3 before).
+ *   pass 3  woken: lock everything again, clear selectdone, take the winning
+ *           sudog from gp->param, and unlink every other sudog from its
+ *           queue in O(1) (doubly linked), so a lost select leaves nothing
+ *           behind however many other waiters those channels have.
+ *
+ * The wake-up race: a G selecting is queued on several channels at once.
+ * Every waker dequeuing a select sudog must win CAS(g->selectdone, 0, 1)
+ * (goc__waitq_dequeue); the losers discard that sudog.  Only the winner
+ * touches the G, so a value is never delivered twice.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "sync.h"
+
+enum {
+    SELECT_MAX_CASES = 65536,   /* Go's limit; indices fit uint16_t */
+    SELECT_STACK_CASES = 64,    /* order arrays on the stack up to this */
+};
+
+struct selstate {
+    goc_case       *cases;
+    const uint16_t *lockorder;
+    size_t          norder;
+};
+
+static inline uintptr_t key(const goc_case *cases, uint16_t i)
+{
+    return (uintptr_t)cases[i].chan;
+}
+
+static void sellock(struct selstate *s)
+{
+    goc_chan *last = NULL;
+    for (size_t i = 0; i < s->norder; i++) {
+        goc_chan *c = s->cases[s->lockorder[i]].chan;
+        if (c != last) {
+            last = c;
+            goc__lock(&c->lock);
+        }
+    }
+}
+
+/* Unlock in reverse order; must not touch *s after the last unlock when
+ * called as an unlockf (the sudog's owner may then run). */
+static void selunlock(void *arg)
+{
+    struct selstate *s = arg;
+    goc_case *cases = s->cases;
+    const uint16_t *lo = s->lockorder;
+    for (size_t i = s->norder; i-- > 0;) {
+        goc_chan *c = cases[lo[i]].chan;
+        if (i > 0 && c == cases[lo[i - 1]].chan)
+            continue;   /* unlock a duplicate once, at its first position */
+        goc__unlock(&c->lock);
+    }
+}
+
+static bool selparkcommit(G *gp, void *arg)
+{
+    (void)arg;
+    gp->parking_on_chan = false;
+    /* gp->waiting is in lock order.  Each lock is dropped only once the
+     * walk has moved past its sudogs; the G stays blocked in its pass 3 on
+     * the last channel until the final unlock below. */
+    goc_chan *lastc = NULL;
+    for (goc_sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
+        if (sg->c != lastc && lastc != NULL)
+            goc__unlock(&lastc->lock);
+        lastc = sg->c;
+    }
+    if (lastc != NULL)
+        goc__unlock(&lastc->lock);
+    return true;
+}
+
+static bool park_forever_commit(G *gp, void *arg)
+{
+    (void)gp;
+    (void)arg;
+    return true;
+}
+
+static void shuffle(goc_case *cases, size_t n, uint16_t *pollorder, size_t *norder)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].chan == NULL)
+            continue;
+        uint32_t j = goc__fastrandn((uint32_t)k + 1);
+        pollorder[k] = pollorder[j];
+        pollorder[j] = (uint16_t)i;
+        k++;
+    }
+    *norder = k;
+}
+
+static void heapsort_lockorder(const goc_case *cases, const uint16_t *pollorder,
+                               uint16_t *lockorder, size_t norder)
+{
+    for (size_t i = 0; i < norder; i++) {
+        size_t j = i;
+        uintptr_t c = key(cases, pollorder[i]);
+        while (j > 0 && key(cases, lockorder[(j - 1) / 2]) < c) {
+            size_t k = (j - 1) / 2;
+            lockorder[j] = lockorder[k];
+            j = k;
+        }
+        lockorder[j] = pollorder[i];
+    }
+    for (size_t i = norder; i-- > 0;) {
+        uint16_t o = lockorder[i];
+        uintptr_t c = key(cases, o);
+        lockorder[i] = lockorder[0];
+        size_t j = 0;
+        for (;;) {
+            size_t k = j * 2 + 1;
+            if (k >= i)
+                break;
+            if (k + 1 < i && key(cases, lockorder[k]) < key(cases, lockorder[k + 1]))
+                k++;
+            if (c < key(cases, lockorder[k])) {
+                lockorder[j] = lockorder[k];
+                j = k;
+                continue;
+            }
+            break;
+        }
+        lockorder[j] = o;
+    }
+}
+
+/* Pass 1: with every channel locked, perform the first ready case in poll
+ * order.  Returns its index with every channel unlocked, or -1 (still
+ * locked) if none is ready. */
+static int pass1(struct selstate *s, const uint16_t *pollorder)
+{
+    goc_case *cases = s->cases;
+    for (size_t i = 0; i < s->norder; i++) {
+        uint16_t casi = pollorder[i];
+        goc_case *k = &cases[casi];
+        goc_chan *c = k->chan;
+        goc_sudog *sg;
+        if (k->op == GOC_RECV) {
+            if ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
+                k->result = 0;
+                goc__chan_recv_from(c, sg, k->elem, selunlock, s);
+                return casi;
+            }
+            if (goc__qcount(c) > 0) {
+                goc__chan_bufrecv(c, k->elem);
+                selunlock(s);
+                k->result = 0;
+                return casi;
+            }
+            if (c->closed) {
+                selunlock(s);
+                goc__race_acquire(&c->closed);
+                if (k->elem != NULL && c->elemsize != 0)
+                    memset(k->elem, 0, c->elemsize);
+                k->result = -EPIPE;
+                return casi;
+            }
+        } else {
+            if (c->closed) {
+                selunlock(s);
+                goc__race_acquire(&c->closed);
+                k->result = -EPIPE;
+                return casi;
+            }
+            if ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+                k->result = 0;
+                goc__chan_send_to(c, sg, k->elem, selunlock, s);
+                return casi;
+            }
+            if (goc__qcount(c) < c->dataqsiz) {
+                goc__chan_bufsend(c, k->elem);
+                selunlock(s);
+                k->result = 0;
+                return casi;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Passes 2 and 3: queue on every channel, park, then dequeue the losers. */
+static int select_block(struct selstate *s)
+{
+    goc_case *cases = s->cases;
+    G *gp = goc__getg_or_foreign();
+    goc_sudog **nextp = &gp->waiting;
+    goc_chan *lastc = NULL;
+    *nextp = NULL;
+    for (size_t i = 0; i < s->norder; i++) {
+        uint16_t casi = s->lockorder[i];
+        goc_case *k = &cases[casi];
+        goc_sudog *sg = goc__acquire_sudog();
+        sg->g = gp;
+        sg->is_select = true;
+        sg->elem = k->elem;
+        sg->c = k->chan;
+        sg->caseidx = casi;
+        *nextp = sg;
+        nextp = &sg->waitlink;
+        goc__waitq_enqueue(k->op == GOC_RECV ? &k->chan->recvq : &k->chan->sendq, sg);
+        if (k->chan != lastc) {
+            lastc = k->chan;
+            goc__race_release(lastc);
+        }
+    }
+    gp->param = NULL;
+    gp->parking_on_chan = true;
+    goc__park(selparkcommit, NULL, W_SELECT);
+
+    gp = goc__getg_or_foreign();
+    sellock(s);
+    atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
+    goc_sudog *won = gp->param;
+    gp->param = NULL;
+    goc_sudog *sglist = gp->waiting;
+    gp->waiting = NULL;
+    int casi = -1;
+    bool success = false;
+    for (size_t i = 0; i < s->norder; i++) {
+        goc_case *k = &cases[s->lockorder[i]];
+        if (sglist == won) {
+            casi = s->lockorder[i];
+            success = sglist->success;
+        } else {
+            goc__waitq_remove(k->op == GOC_RECV ? &k->chan->recvq : &k->chan->sendq,
+                              sglist);
+        }
+        goc_sudog *next = sglist->waitlink;
+        goc__release_sudog(sglist);
+        sglist = next;
+    }
+    if (casi < 0)
+        goc__fatal("select: woken without a winning case");
+    goc_chan *c = cases[casi].chan;
+    goc__race_acquire(c);
+    if (!success)
+        goc__race_acquire(&c->closed);
+    selunlock(s);
+    cases[casi].result = success ? 0 : -EPIPE;
+    return casi;
+}
+
+/* One usable case: the plain channel operation (Go's compiler does this). */
+static int select_one(goc_case *k, int casi, int block)
+{
+    int r;
+    if (k->op == GOC_SEND)
+        r = block ? goc_chan_send(k->chan, k->elem) : goc_chan_trysend(k->chan, k->elem);
+    else
+        r = block ? goc_chan_recv(k->chan, k->elem) : goc_chan_tryrecv(k->chan, k->elem);
+    if (r == -EAGAIN)
+        return -EAGAIN;
+    k->result = r;
+    return casi;
+}
+
+int goc_select(goc_case *cases, size_t n, int block)
+{
+    if (n > SELECT_MAX_CASES || (n > 0 && cases == NULL))
+        return -EINVAL;
+    size_t usable = 0, last = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].op != GOC_SEND && cases[i].op != GOC_RECV)
+            return -EINVAL;
+        if (cases[i].chan != NULL) {
+            usable++;
+            last = i;
+        }
+    }
+    if (usable == 0) {
+        if (!block)
+            return -EAGAIN;
+        for (;;)
+            goc__park(park_forever_commit, NULL, W_SELECT_NO_CASES);
+    }
+    if (usable == 1)
+        return select_one(&cases[last], (int)last, block);
+
+    uint16_t small[2 * SELECT_STACK_CASES];
+    uint16_t *order = small;
+    if (n > SELECT_STACK_CASES) {
+        order = malloc(2 * n * sizeof *order);
+        if (order == NULL)
+            return -ENOMEM;
+    }
+    uint16_t *pollorder = order, *lockorder = order + n;
+    struct selstate s = { cases, lockorder, 0 };
+    shuffle(cases, n, pollorder, &s.norder);
+    heapsort_lockorder(cases, pollorder, lockorder, s.norder);
+
+    sellock(&s);
+    int casi = pass1(&s, pollorder);
+    if (casi < 0) {
+        if (!block) {
+            selunlock(&s);
+            casi = -EAGAIN;
+        } else {
+            casi = select_block(&s);
+        }
+    }
+    if (order != small)
+        free(order);
+    return casi;
+}
