@@ -1,0 +1,1151 @@
+/*
+ * http/server.c — listener, accept loop, one goroutine per connection, and
+ * the response writer.
+ *
+ * A connection (struct conn) is owned by its goroutine; only the fields
+ * marked "shared" are touched by others (the shutdown poller).
+ *
+ * The connection loop
+ *   read_head  parse what is buffered; when the head is incomplete, flush the
+ *              pending responses, then block in goc_read (one read per
+ *              wake-up).
+ *   read_body  Content-Length: make room for the whole body and read it;
+ *              chunked: decode in place as bytes arrive (parse.c).
+ *   handle     call the handler; append the response to ob.
+ *   Pipelined requests already in the buffer are handled before anything is
+ *   written, so a batch costs one goc_write; with one request per read the
+ *   steady state is exactly one read(2) and one write(2) per request.
+ *
+ * Read buffer: rb[rpos..rlen) holds bytes not yet consumed.  Pointers in req
+ * point into it; when the buffer must move (compaction or growth while a
+ * head is parsed), rebase() shifts them.  The buffer starts at 4 KiB and
+ * grows for a large head (up to max_header_bytes) or body; it shrinks back
+ * once drained, so idle keep-alive connections stay small.
+ *
+ * Deadlines are lazy: goc_set_deadline is called only when the wanted
+ * deadline is EARLIER than the one set (read), or the one set is less than
+ * half the timeout away (write).  A read deadline that fires too early is
+ * moved and the read retried.  So steady keep-alive traffic does not touch
+ * the timer heap per request; the cost is a write timeout that fires between
+ * half and all of write_timeout.
+ *
+ * Connection states (shared, atomic): CS_ACTIVE while a request is being
+ * read or handled, CS_IDLE while blocked waiting for the first byte of the
+ * next request.  Shutdown pokes idle connections (deadline in the past) and
+ * lets active ones finish their response, as Go's Server.Shutdown does.
+ *
+ * Lock: server.mu (a goc_mutex) protects the connection list, nconns and
+ * free_pending.  Nothing blocks while holding it (goc_set_deadline does not).
+ */
+#include "internal.h"
+
+#include "goc.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define MS ((int64_t)1000000)
+#define SEC (1000 * MS)
+
+/* 4096: a hello-world request is ~40 bytes and a browser's ~500; Go's bufio
+ * reader is also 4 KiB.  Buffers above 64 KiB are given back when drained. */
+#define RB_INIT   4096
+#define RB_SHRINK (64 * 1024)
+/* Responses are batched until 64 KiB, then written mid-batch. */
+#define OB_FLUSH  (64 * 1024)
+/* A body past 32 KiB goes out as it is written (chunked / streamed). */
+#define BB_STREAM (32 * 1024)
+
+enum { CS_ACTIVE, CS_IDLE };
+
+/* Ways a connection ends (besides answering an error status). */
+enum { STOP = -1 };
+
+typedef struct gbuf {
+    char  *p;
+    size_t len, cap;
+} gbuf;
+
+/* Body framing of a response once its head is sent. */
+enum { BODY_CHUNKED = 1, BODY_RAW = 2 };
+
+struct goc_http_response {
+    struct conn *c;
+    int      status;        /* 0: not set (200) */
+    int      head_sent;     /* head in ob or written: no more headers */
+    int      framing;       /* BODY_* once head_sent */
+    int      is_head;       /* HEAD request: count body bytes, send none */
+    int      has_date, has_ctype, close;
+    int64_t  declared;      /* Content-Length from the handler, or -1 */
+    uint64_t written;       /* body bytes the handler wrote */
+    int      err;           /* first write error (sticky) */
+    gbuf     hb;            /* the handler's header lines, "N: v\r\n"... */
+    gbuf     bb;            /* body not yet framed */
+};
+
+typedef struct conn {
+    goc_http_server *s;
+    int      fd;
+    struct conn *prev, *next;      /* s->conns; under s->mu */
+    _Atomic int state;             /* shared: CS_* */
+    char    *rb;
+    size_t   rpos, rlen, rcap;
+    gbuf     ob;                   /* responses not yet written */
+    int64_t  rd, wd;               /* deadlines set on fd; INT64_MAX: none */
+    int64_t  t_read;               /* goc_now() of the last read */
+    int64_t  t_req;                /* first byte of this request, 0: none */
+    int      has_req;              /* req points into rb */
+    uint32_t nreq;                 /* requests not yet counted in stats */
+    goc_http_request req;
+    goc_http__head hd;
+    goc_http__scan sc;
+    struct goc_http_response w;
+    goc_http_header hdrs[];        /* cfg.max_headers */
+} conn;
+
+struct goc_http_server {
+    goc_http_server_config cfg;
+    int         lfd;               /* listener, -1 when none */
+    _Atomic int shutting;
+    _Atomic int serving;
+    goc_mutex   mu;
+    conn       *conns;             /* under mu */
+    size_t      nconns;            /* under mu */
+    int         free_pending;      /* under mu: last conn frees s */
+    _Atomic uint64_t accepted, open, requests, bad, timeouts;
+};
+
+/* ----------------------------------------------------------- buffers -- */
+
+static int gbuf_reserve(gbuf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    while (cap - b->len < extra)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return -ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int gbuf_put(gbuf *b, const void *p, size_t n)
+{
+    if (gbuf_reserve(b, n) != 0)
+        return -ENOMEM;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void gbuf_free(gbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static char *utoa(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+/* -------------------------------------------------------- status text -- */
+
+const char *goc_http_status_text(int code)
+{
+    switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    }
+    return "";
+}
+
+/* ---------------------------------------------------------------- Date -- */
+
+/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n": formatted once per second per
+ * thread.  Thread-local is safe here: it is only used between two calls
+ * that cannot switch goroutines. */
+#define DATE_LEN 37
+static _Thread_local struct { time_t sec; char s[DATE_LEN + 1]; } date_cache;
+
+static void two(char *p, int v)
+{
+    p[0] = (char)('0' + (unsigned)v / 10 % 10);
+    p[1] = (char)('0' + (unsigned)v % 10);
+}
+
+static const char *date_line(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);   /* vDSO: no syscall */
+    if (ts.tv_sec != date_cache.sec || date_cache.s[0] == '\0') {
+        static const char wd[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char mo[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        struct tm tm;
+        char *d = date_cache.s;
+        gmtime_r(&ts.tv_sec, &tm);
+        memcpy(d, "Date: ", 6);
+        memcpy(d + 6, wd[(unsigned)tm.tm_wday % 7], 3);
+        memcpy(d + 9, ", ", 2);
+        two(d + 11, tm.tm_mday);
+        d[13] = ' ';
+        memcpy(d + 14, mo[(unsigned)tm.tm_mon % 12], 3);
+        d[17] = ' ';
+        two(d + 18, (tm.tm_year + 1900) / 100);
+        two(d + 20, (tm.tm_year + 1900) % 100);
+        d[22] = ' ';
+        two(d + 23, tm.tm_hour);
+        d[25] = ':';
+        two(d + 26, tm.tm_min);
+        d[28] = ':';
+        two(d + 29, tm.tm_sec);
+        memcpy(d + 31, " GMT\r\n", 7);
+        d[DATE_LEN] = '\0';
+        date_cache.sec = ts.tv_sec;
+    }
+    return date_cache.s;
+}
+
+/* ------------------------------------------------------------ deadlines -- */
+
+static int apply_deadlines(conn *c)
+{
+    return goc_set_deadline(c->fd, c->rd == INT64_MAX ? 0 : c->rd,
+                            c->wd == INT64_MAX ? 0 : c->wd);
+}
+
+/* The read deadline for `timeout` counted from `from`; INT64_MAX: none. */
+static int64_t after(int64_t from, int64_t timeout)
+{
+    return timeout < 0 ? INT64_MAX : from + timeout;
+}
+
+/* goc_read with deadline D (INT64_MAX: none): bytes, 0 at EOF, or <0. */
+static ssize_t conn_read(conn *c, int64_t d)
+{
+    /* 8: each retry means the deadline fired early and was moved later;
+     * more than a few in a row would be a runtime bug, not a slow client. */
+    for (int tries = 0; tries < 8; tries++) {
+        if (c->rd > d) {
+            c->rd = d;
+            apply_deadlines(c);
+        }
+        ssize_t n = goc_read(c->fd, c->rb + c->rlen, c->rcap - c->rlen);
+        if (n > 0) {
+            c->t_read = goc_now();
+            c->rlen += (size_t)n;
+            if (c->t_req == 0)
+                c->t_req = c->t_read;
+            return n;
+        }
+        if (n != -ETIMEDOUT || atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
+            return n;
+        if (goc_now() >= d) {
+            atomic_fetch_add_explicit(&c->s->timeouts, 1, memory_order_relaxed);
+            return n;
+        }
+        c->rd = d;                      /* fired early: a poke or a lazy one */
+        apply_deadlines(c);
+    }
+    return -ETIMEDOUT;
+}
+
+/* Write ob out.  0 or a negative errno. */
+static int flush_ob(conn *c)
+{
+    if (c->ob.len == 0)
+        return 0;
+    int64_t wt = c->s->cfg.write_timeout;
+    if (wt >= 0) {
+        int64_t now = goc_now();
+        if (c->wd == INT64_MAX || c->wd < now + wt / 2) {
+            c->wd = now + wt;
+            apply_deadlines(c);
+        }
+    }
+    ssize_t n = goc_write(c->fd, c->ob.p, c->ob.len);
+    c->ob.len = 0;
+    if (c->nreq) {
+        atomic_fetch_add_explicit(&c->s->requests, c->nreq, memory_order_relaxed);
+        c->nreq = 0;
+    }
+    return n < 0 ? (int)n : 0;
+}
+
+/* --------------------------------------------------------- read buffer -- */
+
+/* The request's pointers into [old, old + span] now live at new_base. */
+static void rebase(conn *c, uintptr_t old, size_t span, char *new_base)
+{
+    if (!c->has_req || old == (uintptr_t)new_base)
+        return;
+    uintptr_t lo = old, hi = lo + span;
+#define MOVE(p) do { if ((uintptr_t)(p) >= lo && (uintptr_t)(p) <= hi) \
+        (p) = new_base + ((uintptr_t)(p) - lo); } while (0)
+    goc_http_request *r = &c->req;
+    MOVE(r->method);
+    MOVE(r->target);
+    MOVE(r->path);
+    MOVE(r->query);
+    for (size_t i = 0; i < r->num_headers; i++) {
+        MOVE(c->hdrs[i].name);
+        MOVE(c->hdrs[i].value);
+    }
+#undef MOVE
+}
+
+/* Move rb[rpos..rlen) to the front. */
+static void compact(conn *c)
+{
+    if (c->rpos == 0)
+        return;
+    uintptr_t old = (uintptr_t)(c->rb + c->rpos);
+    memmove(c->rb, c->rb + c->rpos, c->rlen - c->rpos);
+    c->rlen -= c->rpos;
+    c->rpos = 0;
+    rebase(c, old, c->rlen, c->rb);
+}
+
+/* Make rb able to hold `want` bytes from rpos (at least what it holds plus
+ * one), compacting first and growing only when that is not enough.  A read
+ * should not land in a sliver: under 1 KiB free at the end, compact.  0 or
+ * -ENOMEM. */
+static int room(conn *c, size_t want)
+{
+    if (want < c->rlen - c->rpos + 1)
+        want = c->rlen - c->rpos + 1;
+    if (c->rpos + want <= c->rcap && (c->rpos == 0 || c->rcap - c->rlen >= 1024))
+        return 0;
+    compact(c);
+    if (want <= c->rcap)
+        return 0;
+    size_t cap = c->rcap * 2 > want ? c->rcap * 2 : want;
+    /* malloc + copy rather than realloc: the request's pointers are moved
+     * while the old buffer still exists */
+    char *p = malloc(cap);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, c->rb, c->rlen);
+    rebase(c, (uintptr_t)c->rb, c->rcap, p);
+    free(c->rb);
+    c->rb = p;
+    c->rcap = cap;
+    return 0;
+}
+
+/* After a request: drop its bytes, give back a large drained buffer. */
+static void consume(conn *c, size_t n)
+{
+    c->rpos += n;
+    c->has_req = 0;
+    if (c->rpos < c->rlen)
+        return;
+    c->rpos = c->rlen = 0;
+    if (c->rcap > RB_SHRINK) {
+        char *p = realloc(c->rb, RB_INIT);
+        if (p) {
+            c->rb = p;
+            c->rcap = RB_INIT;
+        }
+    }
+}
+
+/* ---------------------------------------------------------- requests -- */
+
+/* Parse the next head, reading as needed.  0, STOP, or an error status. */
+static int read_head(conn *c)
+{
+    const goc_http_server_config *cfg = &c->s->cfg;
+
+    memset(&c->sc, 0, sizeof c->sc);
+    c->t_req = c->rpos < c->rlen ? c->t_read : 0;
+    for (;;) {
+        if (c->rpos < c->rlen) {
+            int rc = goc_http__parse_head(c->rb + c->rpos, c->rlen - c->rpos,
+                                          cfg->max_header_bytes, cfg->max_headers,
+                                          &c->sc, &c->req, c->hdrs, &c->hd);
+            if (rc != GOC_HTTP__MORE) {
+                c->has_req = rc == 0;
+                return rc;
+            }
+        }
+        if (flush_ob(c) < 0)
+            return STOP;
+        int idle = c->rpos == c->rlen;
+        if (idle && atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
+            return STOP;
+        /* grows to at most twice max_header_bytes: beyond that parse.c
+         * has answered 431 */
+        if (room(c, 0) < 0)
+            return 503;
+        int64_t d;
+        if (idle) {
+            atomic_store_explicit(&c->state, CS_IDLE, memory_order_release);
+            d = after(goc_now(), cfg->idle_timeout);
+        } else {
+            d = after(c->t_req, cfg->read_header_timeout);
+        }
+        ssize_t n = conn_read(c, d);
+        if (idle)
+            atomic_store_explicit(&c->state, CS_ACTIVE, memory_order_release);
+        if (n <= 0)
+            return STOP;
+    }
+}
+
+static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/* Block for more body bytes; 0, STOP or a status. */
+static int more_body(conn *c, int *sent_continue)
+{
+    if (c->hd.expect_continue && !*sent_continue) {
+        *sent_continue = 1;
+        if (gbuf_put(&c->ob, continue_100, sizeof continue_100 - 1) < 0)
+            return 503;
+    }
+    if (flush_ob(c) < 0)
+        return STOP;
+    ssize_t n = conn_read(c, after(c->t_req, c->s->cfg.read_timeout));
+    return n <= 0 ? STOP : 0;
+}
+
+static int read_fixed_body(conn *c, size_t *consumed)
+{
+    size_t hl = c->hd.len;
+    int64_t cl = c->req.content_length;
+    int sent = 0, rc;
+
+    if (cl <= 0) {
+        *consumed = hl;
+        return 0;
+    }
+    if ((uint64_t)cl > c->s->cfg.max_body_bytes)
+        return 413;
+    size_t need = hl + (size_t)cl;
+    while (c->rlen - c->rpos < need) {
+        if (room(c, need) < 0)
+            return 503;
+        if ((rc = more_body(c, &sent)) != 0)
+            return rc;
+    }
+    c->req.body = c->rb + c->rpos + hl;
+    c->req.body_len = (size_t)cl;
+    *consumed = need;
+    return 0;
+}
+
+static int read_chunked_body(conn *c, size_t *consumed)
+{
+    const goc_http_server_config *cfg = &c->s->cfg;
+    goc_http__chunked ck;
+    size_t hl = c->hd.len, src = hl, dst = hl;
+    int sent = 0, rc;
+
+    memset(&ck, 0, sizeof ck);
+    for (;;) {
+        rc = goc_http__chunked_decode(&ck, c->rb + c->rpos, c->rlen - c->rpos,
+                                      &src, &dst, dst - hl, cfg->max_body_bytes,
+                                      cfg->max_header_bytes);
+        if (rc != GOC_HTTP__MORE)
+            break;
+        /* everything read is decoded: drop the framing bytes between */
+        c->rlen = c->rpos + dst;
+        src = dst;
+        /* 16 KiB: a size line (4 KiB at most) plus a read's worth */
+        size_t limit = hl + cfg->max_body_bytes + 16384;
+        if (c->rlen - c->rpos >= limit)
+            return 413;
+        if (room(c, c->rcap * 2 < limit ? c->rcap * 2 : limit) < 0)
+            return 503;
+        if ((rc = more_body(c, &sent)) != 0)
+            return rc;
+    }
+    if (rc != 0)
+        return rc;
+    c->req.body = c->rb + c->rpos + hl;
+    c->req.body_len = dst - hl;
+    *consumed = src;
+    return 0;
+}
+
+/* ---------------------------------------------------------- responses -- */
+
+static void response_reset(struct goc_http_response *w, conn *c)
+{
+    w->c = c;
+    w->status = 0;
+    w->head_sent = w->framing = 0;
+    w->is_head = c->req.method_len == 4 && memcmp(c->req.method, "HEAD", 4) == 0;
+    w->has_date = w->has_ctype = 0;
+    w->close = !c->req.keep_alive;
+    w->declared = -1;
+    w->written = 0;
+    w->err = 0;
+    w->hb.len = 0;
+    w->bb.len = 0;
+}
+
+static int code_allows_body(int code)
+{
+    return code >= 200 && code != 204 && code != 304;
+}
+
+/* Append the status line and headers.  length: Content-Length to send, or
+ * -1 for none (chunked or close-delimited framing, decided by the caller). */
+static int put_head(struct goc_http_response *w, int64_t length, int chunked)
+{
+    conn *c = w->c;
+    int code = w->status ? w->status : 200;
+    char line[96], *e = line + sizeof line, *p;
+    gbuf *ob = &c->ob;
+
+    if (gbuf_reserve(ob, 256 + w->hb.len) < 0)
+        return -ENOMEM;
+    if (code == 200 && c->req.version_minor == 1) {
+        memcpy(ob->p + ob->len, "HTTP/1.1 200 OK\r\n", 17);
+        ob->len += 17;
+    } else {
+        const char *reason = goc_http_status_text(code);
+        int n = snprintf(line, sizeof line, "HTTP/1.%d %d %s\r\n",
+                         c->req.version_minor, code, reason);
+        memcpy(ob->p + ob->len, line, (size_t)n);
+        ob->len += (size_t)n;
+    }
+    if (!w->has_date) {
+        memcpy(ob->p + ob->len, date_line(), DATE_LEN);
+        ob->len += DATE_LEN;
+    }
+    if (w->hb.len) {
+        memcpy(ob->p + ob->len, w->hb.p, w->hb.len);
+        ob->len += w->hb.len;
+    }
+    if (code_allows_body(code)) {
+        if (!w->has_ctype && (length > 0 || length == -1)) {
+            static const char ct[] = "Content-Type: text/plain; charset=utf-8\r\n";
+            memcpy(ob->p + ob->len, ct, sizeof ct - 1);
+            ob->len += sizeof ct - 1;
+        }
+        if (chunked) {
+            static const char te[] = "Transfer-Encoding: chunked\r\n";
+            memcpy(ob->p + ob->len, te, sizeof te - 1);
+            ob->len += sizeof te - 1;
+        } else if (length >= 0) {
+            memcpy(ob->p + ob->len, "Content-Length: ", 16);
+            ob->len += 16;
+            p = utoa(e - 2, (uint64_t)length);
+            e[-2] = '\r';
+            e[-1] = '\n';
+            memcpy(ob->p + ob->len, p, (size_t)(e - p));
+            ob->len += (size_t)(e - p);
+        }
+    }
+    if (w->close && c->req.version_minor == 1) {
+        memcpy(ob->p + ob->len, "Connection: close\r\n", 19);
+        ob->len += 19;
+    } else if (!w->close && c->req.version_minor == 0) {
+        memcpy(ob->p + ob->len, "Connection: keep-alive\r\n", 24);
+        ob->len += 24;
+    }
+    memcpy(ob->p + ob->len, "\r\n", 2);
+    ob->len += 2;
+    w->head_sent = 1;
+    return 0;
+}
+
+/* Send the head (if not yet) and the buffered body now. */
+static int stream(struct goc_http_response *w)
+{
+    conn *c = w->c;
+    int rc;
+
+    if (w->err)
+        return w->err;
+    if (!w->head_sent) {
+        int code = w->status ? w->status : 200;
+        if (w->declared >= 0 || !code_allows_body(code)) {
+            rc = put_head(w, code_allows_body(code) ? w->declared : -1, 0);
+            w->framing = BODY_RAW;
+        } else if (c->req.version_minor == 1) {
+            rc = put_head(w, -1, 1);
+            w->framing = BODY_CHUNKED;
+        } else {
+            w->close = 1;                  /* HTTP/1.0: end by closing */
+            rc = put_head(w, -1, 0);
+            w->framing = BODY_RAW;
+        }
+        if (rc < 0)
+            return w->err = rc;
+    }
+    if (w->bb.len && !w->is_head) {
+        if (w->framing == BODY_CHUNKED) {
+            char hex[24];
+            int n = snprintf(hex, sizeof hex, "%zx\r\n", w->bb.len);
+            if (gbuf_put(&c->ob, hex, (size_t)n) < 0
+                || gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0
+                || gbuf_put(&c->ob, "\r\n", 2) < 0)
+                return w->err = -ENOMEM;
+        } else if (gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0) {
+            return w->err = -ENOMEM;
+        }
+    }
+    w->bb.len = 0;
+    if ((rc = flush_ob(c)) < 0)
+        return w->err = rc;
+    return 0;
+}
+
+/* The handler returned: frame what it left into ob. */
+static void finish(struct goc_http_response *w)
+{
+    conn *c = w->c;
+
+    if (!w->head_sent) {
+        int64_t len = (int64_t)w->written;
+        if (w->is_head && w->declared >= 0)
+            len = w->declared;
+        if (put_head(w, len, 0) < 0
+            || (!w->is_head && gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0))
+            w->err = -ENOMEM;
+        w->bb.len = 0;
+        return;
+    }
+    if (w->err == 0 && w->bb.len)
+        stream(w);
+    if (w->framing == BODY_CHUNKED && !w->is_head && w->err == 0
+        && gbuf_put(&c->ob, "0\r\n\r\n", 5) < 0)
+        w->err = -ENOMEM;
+    if (w->declared >= 0 && (uint64_t)w->declared != w->written && !w->is_head)
+        w->close = 1;                      /* the framing promised is broken */
+}
+
+int goc_http_write_header(goc_http_response *w, int code)
+{
+    if (code < 200 || code > 999)
+        return -EINVAL;
+    if (w->head_sent || w->written)
+        return -EALREADY;
+    w->status = code;
+    return 0;
+}
+
+static int valid_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s <= ' ' || *s >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *s))
+            return 0;
+    return 1;
+}
+
+int goc_http_add_header(goc_http_response *w, const char *name, const char *value)
+{
+    size_t nl, vl;
+
+    if (!name || !value || !valid_token(name) || strpbrk(value, "\r\n"))
+        return -EINVAL;
+    if (w->head_sent)
+        return -EALREADY;
+    nl = strlen(name);
+    vl = strlen(value);
+    if (nl == 14 && goc_http__ieq(name, "content-length", 14)) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (*value < '0' || *value > '9' || *end || errno || v < 0)
+            return -EINVAL;
+        w->declared = v;
+        return 0;
+    }
+    if (nl == 17 && goc_http__ieq(name, "transfer-encoding", 17))
+        return -EINVAL;
+    if (nl == 10 && goc_http__ieq(name, "connection", 10)) {
+        if (vl == 5 && goc_http__ieq(value, "close", 5))
+            w->close = 1;
+        return 0;                          /* the server writes Connection */
+    }
+    if (nl == 4 && goc_http__ieq(name, "date", 4))
+        w->has_date = 1;
+    if (nl == 12 && goc_http__ieq(name, "content-type", 12))
+        w->has_ctype = 1;
+    if (gbuf_reserve(&w->hb, nl + vl + 4) < 0)
+        return -ENOMEM;
+    char *p = w->hb.p + w->hb.len;
+    memcpy(p, name, nl);
+    p[nl] = ':';
+    p[nl + 1] = ' ';
+    memcpy(p + nl + 2, value, vl);
+    p[nl + 2 + vl] = '\r';
+    p[nl + 3 + vl] = '\n';
+    w->hb.len += nl + vl + 4;
+    return 0;
+}
+
+ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n)
+{
+    int code = w->status ? w->status : 200;
+
+    if (w->err)
+        return w->err;
+    if (n == 0)
+        return 0;
+    if (!code_allows_body(code))
+        return -EINVAL;
+    if (w->declared >= 0 && w->written + n > (uint64_t)w->declared)
+        return -EINVAL;
+    w->written += n;
+    if (w->is_head)
+        return (ssize_t)n;
+    if (gbuf_put(&w->bb, buf, n) < 0)
+        return -ENOMEM;
+    if (w->bb.len >= BB_STREAM) {
+        int rc = stream(w);
+        if (rc < 0)
+            return rc;
+    }
+    return (ssize_t)n;
+}
+
+ssize_t goc_http_vprintf(goc_http_response *w, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return -EINVAL;
+    if ((size_t)n < sizeof small)
+        return goc_http_write(w, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return -ENOMEM;
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    ssize_t rc = goc_http_write(w, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+ssize_t goc_http_printf(goc_http_response *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ssize_t rc = goc_http_vprintf(w, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int goc_http_flush(goc_http_response *w)
+{
+    return stream(w);
+}
+
+int goc_http_error(goc_http_response *w, int code, const char *msg)
+{
+    int rc;
+
+    if (w->head_sent || w->written)
+        return -EALREADY;
+    if ((rc = goc_http_write_header(w, code)) < 0)
+        return rc;
+    w->hb.len = 0;
+    w->has_ctype = w->has_date = 0;
+    w->declared = -1;
+    if ((rc = goc_http_add_header(w, "Content-Type", "text/plain; charset=utf-8")) < 0
+        || (rc = goc_http_add_header(w, "X-Content-Type-Options", "nosniff")) < 0)
+        return rc;
+    if (!code_allows_body(code))
+        return 0;
+    ssize_t n = goc_http_write(w, msg, strlen(msg));
+    if (n < 0)
+        return (int)n;
+    n = goc_http_write(w, "\n", 1);
+    return n < 0 ? (int)n : 0;
+}
+
+/* --------------------------------------------------- connection loop -- */
+
+/* Answer a request the server rejects; the connection closes after. */
+static void reply_status(conn *c, int code)
+{
+    struct goc_http_response *w = &c->w;
+    char body[64];
+
+    c->has_req = 0;
+    c->req.version_minor = 1;              /* our version; the head may be
+                                              unparsed */
+    c->req.keep_alive = 0;
+    c->req.method = "";
+    c->req.method_len = 0;
+    response_reset(w, c);
+    w->close = 1;
+    w->status = code;
+    int n = snprintf(body, sizeof body, "%d %s", code, goc_http_status_text(code));
+    goc_http_add_header(w, "Content-Type", "text/plain; charset=utf-8");
+    goc_http_write(w, body, (size_t)n);
+    finish(w);
+    atomic_fetch_add_explicit(&c->s->bad, 1, memory_order_relaxed);
+}
+
+/* After an error reply: stop sending, read and discard what the client is
+ * still sending for a moment, so closing does not reset the connection
+ * before the client has read our answer. */
+static void linger(conn *c)
+{
+    /* 1 s and 4 MiB: enough for a client to finish a rejected upload on
+     * loopback or a LAN, bounded so a client cannot keep us here. */
+    int64_t d = goc_now() + SEC;
+    size_t total = 0;
+
+    shutdown(c->fd, SHUT_WR);
+    c->rpos = c->rlen = 0;
+    c->has_req = 0;
+    while (total < 4 * 1024 * 1024) {
+        ssize_t n = conn_read(c, d);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+        c->rlen = 0;
+    }
+}
+
+static void serve_conn(conn *c)
+{
+    for (;;) {
+        size_t used = 0;
+        int rc = read_head(c);
+        if (rc == 0)
+            rc = c->req.chunked ? read_chunked_body(c, &used)
+                                : read_fixed_body(c, &used);
+        if (rc == STOP)
+            return;
+        if (rc != 0) {
+            reply_status(c, rc);
+            if (flush_ob(c) == 0)
+                linger(c);
+            return;
+        }
+        struct goc_http_response *w = &c->w;
+        response_reset(w, c);
+        if (atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
+            w->close = 1;
+        c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
+        finish(w);
+        c->nreq++;
+        if (w->err || w->close) {
+            if (w->err == 0)
+                flush_ob(c);
+            return;
+        }
+        consume(c, used);
+        if (c->ob.len >= OB_FLUSH && flush_ob(c) < 0)
+            return;
+    }
+}
+
+static void conn_end(conn *c)
+{
+    goc_http_server *s = c->s;
+    int free_server = 0;
+
+    goc_mutex_lock(&s->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    free_server = s->nconns == 0 && s->free_pending
+                  && !atomic_load_explicit(&s->serving, memory_order_acquire);
+    goc_mutex_unlock(&s->mu);
+    atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
+    goc_close(c->fd);
+    free(c->rb);
+    gbuf_free(&c->ob);
+    gbuf_free(&c->w.hb);
+    gbuf_free(&c->w.bb);
+    free(c);
+    if (free_server)
+        free(s);
+}
+
+static void conn_main(void *arg)
+{
+    conn *c = arg;
+    serve_conn(c);
+    conn_end(c);
+}
+
+static conn *conn_new(goc_http_server *s, int fd)
+{
+    conn *c = calloc(1, sizeof *c + s->cfg.max_headers * sizeof(goc_http_header));
+    if (!c)
+        return NULL;
+    c->rb = malloc(RB_INIT);
+    if (!c->rb) {
+        free(c);
+        return NULL;
+    }
+    c->s = s;
+    c->fd = fd;
+    c->rcap = RB_INIT;
+    c->rd = c->wd = INT64_MAX;
+    atomic_init(&c->state, CS_ACTIVE);
+    return c;
+}
+
+/* --------------------------------------------------------------- server -- */
+
+int goc_http_server_new(goc_http_server **out, const goc_http_server_config *cfg)
+{
+    if (!out || !cfg || !cfg->handler)
+        return -EINVAL;
+    goc_http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->cfg = *cfg;
+    goc_http_server_config *c = &s->cfg;
+    if (!c->max_header_bytes)
+        c->max_header_bytes = 8192;
+    if (!c->max_headers)
+        c->max_headers = 100;
+    if (!c->max_body_bytes)
+        c->max_body_bytes = 1 << 20;
+    if (!c->read_header_timeout)
+        c->read_header_timeout = 10 * SEC;
+    if (!c->read_timeout)
+        c->read_timeout = 60 * SEC;
+    if (!c->idle_timeout)
+        c->idle_timeout = 120 * SEC;
+    if (!c->write_timeout)
+        c->write_timeout = 30 * SEC;
+    if (c->backlog <= 0)
+        c->backlog = 4096;
+    if (c->max_headers > 65536)
+        c->max_headers = 65536;
+    s->lfd = -1;
+    *out = s;
+    return 0;
+}
+
+int goc_http_server_listen(goc_http_server *s, const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (s->lfd >= 0)
+        return -EALREADY;
+    int fd = goc_listen(addr, s->cfg.backlog);
+    if (fd < 0)
+        return fd;
+    s->lfd = fd;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+static int accept_transient(int err)
+{
+    return err == -ECONNABORTED || err == -EINTR || err == -EAGAIN
+           || err == -EPROTO || err == -EPERM || err == -ETIMEDOUT;
+}
+
+static int accept_exhausted(int err)
+{
+    return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM;
+}
+
+static void start_conn(goc_http_server *s, int fd)
+{
+    int one = 1;
+    /* one whole response per write: Nagle would only delay the last segment
+     * of a streamed body; Go and nginx set it too */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    conn *c = conn_new(s, fd);
+    if (!c) {
+        goc_close(fd);
+        return;
+    }
+    goc_mutex_lock(&s->mu);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    goc_mutex_unlock(&s->mu);
+    atomic_fetch_add_explicit(&s->accepted, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
+    if (goc_go(conn_main, c) < 0) {
+        conn_end(c);
+    }
+}
+
+int goc_http_server_serve(goc_http_server *s)
+{
+    int64_t backoff = 0;
+    int rc = 0;
+
+    if (s->lfd < 0)
+        return -EINVAL;
+    if (atomic_exchange(&s->serving, 1))
+        return -EALREADY;
+    while (!atomic_load(&s->shutting)) {
+        int fd = goc_accept(s->lfd);
+        if (fd >= 0) {
+            backoff = 0;
+            start_conn(s, fd);
+            continue;
+        }
+        if (atomic_load(&s->shutting))
+            break;
+        if (accept_exhausted(fd)) {
+            /* out of fds or memory: wait for connections to end, as Go
+             * does (5 ms doubling to 1 s) */
+            backoff = backoff ? (backoff * 2 > SEC ? SEC : backoff * 2) : 5 * MS;
+            if (s->cfg.log)
+                fprintf(stderr, "goc_http: accept: %s; retrying in %lld ms\n",
+                        strerror(-fd), (long long)(backoff / MS));
+            goc_sleep(backoff);
+            continue;
+        }
+        if (accept_transient(fd))
+            continue;
+        rc = fd;
+        break;
+    }
+    goc_close(s->lfd);
+    s->lfd = -1;
+    atomic_store_explicit(&s->serving, 0, memory_order_release);
+    return rc;
+}
+
+/* Poke connections: idle ones (all = 0) or all of them (all = 1) get
+ * deadlines in the past.  The number still open. */
+static size_t poke(goc_http_server *s, int all)
+{
+    goc_mutex_lock(&s->mu);
+    for (conn *c = s->conns; c; c = c->next)
+        if (all)
+            goc_set_deadline(c->fd, 1, 1);
+        else if (atomic_load_explicit(&c->state, memory_order_acquire) == CS_IDLE)
+            goc_set_deadline(c->fd, 1, 0);
+    size_t n = s->nconns;
+    goc_mutex_unlock(&s->mu);
+    return n;
+}
+
+int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
+{
+    int64_t wait = MS;
+
+    atomic_store(&s->shutting, 1);
+    if (s->lfd >= 0)
+        goc_set_deadline(s->lfd, 1, 0);    /* wakes goc_accept */
+    for (;;) {
+        size_t n = poke(s, 0);
+        if (n == 0 && !atomic_load(&s->serving))
+            return 0;
+        if (deadline && goc_now() >= deadline)
+            break;
+        goc_sleep(wait);
+        /* 1 ms doubling to 50 ms: quick for a quiet server, cheap for a
+         * busy one (Go polls from 1 ms up to 500 ms) */
+        wait = wait * 2 > 50 * MS ? 50 * MS : wait * 2;
+    }
+    /* past the deadline: cut every connection off, and give them a moment
+     * (bounded: 100 x 10 ms) to notice */
+    for (int i = 0; i < 100; i++) {
+        if (poke(s, 1) == 0 && !atomic_load(&s->serving))
+            break;
+        goc_sleep(10 * MS);
+    }
+    return -ETIMEDOUT;
+}
+
+void goc_http_server_free(goc_http_server *s)
+{
+    if (!s)
+        return;
+    goc_mutex_lock(&s->mu);
+    int later = s->nconns > 0 || atomic_load(&s->serving);
+    s->free_pending = later;
+    goc_mutex_unlock(&s->mu);
+    if (!later)
+        free(s);
+}
+
+void goc_http_server_stats(const goc_http_server *s, goc_http_stats *st)
+{
+    goc_http_server *m = (goc_http_server *)s;
+    st->accepted = atomic_load_explicit(&m->accepted, memory_order_relaxed);
+    st->open = atomic_load_explicit(&m->open, memory_order_relaxed);
+    st->requests = atomic_load_explicit(&m->requests, memory_order_relaxed);
+    st->bad_requests = atomic_load_explicit(&m->bad, memory_order_relaxed);
+    st->timeouts = atomic_load_explicit(&m->timeouts, memory_order_relaxed);
+}
+
+int goc_http_listen_and_serve(const char *addr, goc_http_handler h, void *arg)
+{
+    goc_http_server_config cfg = {.handler = h, .arg = arg};
+    goc_http_server *s;
+    int rc = goc_http_server_new(&s, &cfg);
+
+    if (rc < 0)
+        return rc;
+    rc = goc_http_server_listen(s, addr);
+    if (rc >= 0)
+        rc = goc_http_server_serve(s);
+    goc_http_server_free(s);
+    return rc < 0 ? rc : -ECANCELED;
+}
