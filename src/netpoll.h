@@ -1,0 +1,73 @@
+/*
+ * netpoll.h — poll descriptors (Go's pollDesc) and the contract between the
+ * OS-independent poller (netpoll.c) and one OS layer per mechanism
+ * (netpoll_epoll.c).  Not installed.
+ *
+ * pollDesc memory is never freed: descriptors are reused through a free
+ * list, and fdseq (bumped at every reuse) tags each OS registration so that
+ * an event for an old fd never wakes the user of a new one.
+ *
+ * rg / wg are binary semaphores (Go's netpoll.go):
+ *   PD_NIL    nothing pending;
+ *   PD_READY  an I/O readiness notification is pending;
+ *   PD_WAIT   a G is about to park (it has not committed yet);
+ *   a G*      that G is parked, waiting for readiness.
+ * Transitions: the waiter does NIL->WAIT->G (commit on g0) and swaps back to
+ * NIL when it resumes; the poller, a deadline or a close swaps the value to
+ * READY (I/O) or NIL (timeout, close) and readies the G it found.
+ */
+#ifndef GOC_NETPOLL_H
+#define GOC_NETPOLL_H
+
+#include "runtime.h"
+#include "timer.h"
+
+#define PD_NIL   ((uintptr_t)0)
+#define PD_READY ((uintptr_t)1)
+#define PD_WAIT  ((uintptr_t)2)
+
+typedef struct goc_pd {
+    struct goc_pd    *link;     /* free list (pd_free lock) */
+    int               fd;       /* fd while open (set under pd_free lock) */
+    _Atomic uint32_t  fdseq;    /* bumped at each open: tags OS events */
+    /* ref: bit 31 closed, bits 0..30 callers inside an operation; the last
+     * release after close closes the OS fd (Go's fdMutex, simplified). */
+    _Atomic uint32_t  ref;
+    _Atomic uintptr_t rg, wg;   /* PD_* or a parked G */
+    goc_lock          lock;     /* protects rd/wd writes, rseq, wseq,
+                                   the timers' arming */
+    _Atomic bool      closing;  /* read unlocked by checkerr */
+    _Atomic bool      everr;    /* EPOLLERR seen */
+    _Atomic int64_t   rd, wd;   /* deadlines: 0 none, -1 expired */
+    uintptr_t         rseq, wseq; /* bumped to invalidate armed timers */
+    goc_timer_rt      rt, wt;   /* deadline timers */
+} goc_pd;
+
+/* ---------------------------------------------------- OS layer contract
+ * netpoll_<os>.c provides these; all but poll may run on any thread. */
+int  goc__np_os_init(void);                    /* 0 or -errno */
+int  goc__np_os_open(int fd, goc_pd *pd);      /* register once, edge-trig. */
+void goc__np_os_close(int fd);                 /* deregister */
+/* Wait up to delay ns (<0 forever, 0 poll); readiness goes through
+ * goc__np_ready, which pushes Gs on *list. */
+void goc__np_os_poll(int64_t delay, G **list);
+void goc__np_os_break(void);
+
+/* netpoll.c: pd reports readiness for 'r', 'w' or both ('r'+'w'). */
+void goc__np_ready(G **list, goc_pd *pd, int mode);
+
+/* -------------------------------------------- netpoll.c, for net.c
+ * goc__pd_open registers fd (made non-blocking by the caller): 0 or -errno.
+ * goc__pd_acquire / release bracket every call using fd (NULL: fd is not
+ * registered or is closing).  goc__pd_close closes fd (or just close(2)s an
+ * unregistered one); Gs parked on it return -EBADF.  mode is 'r' or 'w'. */
+int     goc__pd_open(int fd, goc_pd **out);
+goc_pd *goc__pd_acquire(int fd);
+void    goc__pd_release(goc_pd *pd);
+int     goc__pd_close(int fd);
+int     goc__pd_checkerr(goc_pd *pd, int mode);   /* 0, -EBADF, -ETIMEDOUT */
+int     goc__pd_prepare(goc_pd *pd, int mode);    /* before an I/O attempt */
+int     goc__pd_wait(goc_pd *pd, int mode);       /* park until ready */
+int     goc__pd_set_deadline(goc_pd *pd, int64_t rd, int64_t wd);
+
+#endif /* GOC_NETPOLL_H */
