@@ -42,6 +42,7 @@
 #include "goc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdatomic.h>
@@ -971,6 +972,11 @@ int goc_http_server_new(goc_http_server **out, const goc_http_server_config *cfg
     if (c->max_headers > 65536)
         c->max_headers = 65536;
     s->lfd = -1;
+    /* A client that closes early must not kill the process with SIGPIPE;
+     * as Go, ignore it unless the program installed its own handler. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
     *out = s;
     return 0;
 }

@@ -98,7 +98,7 @@ const char *goc_http_request_header(const goc_http_request *r,
 
 /* ----------------------------------------------------------- responses -- */
 
-/* Set the status code (100..999; default 200).  Go's WriteHeader: only
+/* Set the status code (200..999; default 200).  Go's WriteHeader: only
  * before the first body byte.  0, -EINVAL (bad code), -EALREADY (the head
  * is already committed). */
 int goc_http_write_header(goc_http_response *w, int code);
@@ -183,7 +183,8 @@ typedef struct goc_http_server_config {
 typedef struct goc_http_server goc_http_server;
 
 /* A server with a copy of cfg.  0 and *out, or -EINVAL (no handler),
- * -ENOMEM. */
+ * -ENOMEM.  Sets SIGPIPE to ignored if it has the default action (a client
+ * closing early must not kill the process; Go does the same). */
 int goc_http_server_new(goc_http_server **out,
                         const goc_http_server_config *cfg);
 

@@ -1,0 +1,177 @@
+/*
+ * http_test_server — the server the end-to-end tests (e2e.py) drive.
+ *
+ * Usage: http_test_server ADDR [max_body_bytes [read_header_ms [idle_ms]]]
+ * Prints "listening PORT" on stdout once it accepts connections, and
+ * "shutdown RC" when a graceful shutdown (GET /shutdown) has finished.
+ *
+ * Routes:
+ *   /             "Hello, World!"
+ *   /echo         the request body back; X-Method, X-Body-Len, X-Chunked
+ *   /headers      the request's header fields, one "name: value" a line
+ *   /big?N        N bytes of 'x' written at once (over 32 KiB: streamed)
+ *   /stream?N     N bytes written in 1000-byte pieces with flushes (chunked)
+ *   /sleep?MS     sleeps MS milliseconds, then answers "slept"
+ *   /status?CODE  an empty response with that status
+ *   /debug/goc    the debug handler
+ *   /shutdown     starts a graceful shutdown (5 s deadline)
+ *   /tree/        a subtree ("/tree" is redirected to it)
+ */
+#include <goc.h>
+#include <goc_http.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static goc_http_server *srv;
+
+static long qnum(const goc_http_request *r, long dflt)
+{
+    return r->query_len ? strtol(r->query, NULL, 10) : dflt;
+}
+
+static void hello(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_http_write(w, "Hello, World!", 13);
+}
+
+static void echo(goc_http_response *w, goc_http_request *r, void *a)
+{
+    char num[32];
+    (void)a;
+    goc_http_add_header(w, "X-Method", r->method);
+    snprintf(num, sizeof num, "%zu", r->body_len);
+    goc_http_add_header(w, "X-Body-Len", num);
+    goc_http_add_header(w, "X-Chunked", r->chunked ? "1" : "0");
+    goc_http_add_header(w, "Content-Type", "application/octet-stream");
+    goc_http_write(w, r->body, r->body_len);
+}
+
+static void headers(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    for (size_t i = 0; i < r->num_headers; i++)
+        goc_http_printf(w, "%s: %s\n", r->headers[i].name, r->headers[i].value);
+}
+
+static void big(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    long n = qnum(r, 100000);
+    char *p = malloc((size_t)n + 1);
+    if (!p) {
+        goc_http_error(w, 500, "no memory");
+        return;
+    }
+    memset(p, 'x', (size_t)n);
+    goc_http_write(w, p, (size_t)n);
+    free(p);
+}
+
+static void stream(goc_http_response *w, goc_http_request *r, void *a)
+{
+    char piece[1000];
+    (void)a;
+    long n = qnum(r, 10000);
+    memset(piece, 'y', sizeof piece);
+    for (long i = 0; i < n; i += (long)sizeof piece) {
+        size_t k = n - i < (long)sizeof piece ? (size_t)(n - i) : sizeof piece;
+        if (goc_http_write(w, piece, k) < 0 || goc_http_flush(w) < 0)
+            return;
+    }
+}
+
+static void sleeper(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    goc_sleep(qnum(r, 100) * 1000000LL);
+    goc_http_write(w, "slept", 5);
+}
+
+static void status(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    if (goc_http_write_header(w, (int)qnum(r, 200)) < 0)
+        goc_http_error(w, 400, "bad status");
+}
+
+static void tree(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    goc_http_printf(w, "tree %.*s", (int)r->path_len, r->path);
+}
+
+static void do_shutdown(void *a)
+{
+    (void)a;
+    int rc = goc_http_server_shutdown(srv, goc_now() + 5000000000LL);
+    printf("shutdown %d\n", rc);
+    fflush(stdout);
+}
+
+static void shutdown_handler(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_go(do_shutdown, NULL);
+    goc_http_write(w, "shutting down", 13);
+}
+
+static char **args;
+static int nargs;
+
+static void run(void *a)
+{
+    (void)a;
+    goc_http_mux *m = goc_http_mux_new();
+    goc_http_mux_handle(m, "/", hello, NULL);
+    goc_http_mux_handle(m, "/echo", echo, NULL);
+    goc_http_mux_handle(m, "/headers", headers, NULL);
+    goc_http_mux_handle(m, "/big", big, NULL);
+    goc_http_mux_handle(m, "/stream", stream, NULL);
+    goc_http_mux_handle(m, "/sleep", sleeper, NULL);
+    goc_http_mux_handle(m, "/status", status, NULL);
+    goc_http_mux_handle(m, "/tree/", tree, NULL);
+    goc_http_mux_handle(m, "/shutdown", shutdown_handler, NULL);
+    goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m};
+    if (nargs > 2)
+        cfg.max_body_bytes = strtoul(args[2], NULL, 10);
+    if (nargs > 3)
+        cfg.read_header_timeout = strtoll(args[3], NULL, 10) * 1000000LL;
+    if (nargs > 4)
+        cfg.idle_timeout = strtoll(args[4], NULL, 10) * 1000000LL;
+    if (goc_http_server_new(&srv, &cfg) < 0)
+        exit(2);
+    goc_http_mux_handle(m, "/debug/goc", goc_http_debug_handler, srv);
+    int port = goc_http_server_listen(srv, args[1]);
+    if (port < 0) {
+        fprintf(stderr, "listen %s: %s\n", args[1], strerror(-port));
+        exit(2);
+    }
+    printf("listening %d\n", port);
+    fflush(stdout);
+    int rc = goc_http_server_serve(srv);
+    /* serve returns when shutdown begins; wait for it to finish (bounded) */
+    for (int i = 0; i < 700; i++) {
+        goc_http_stats st;
+        goc_http_server_stats(srv, &st);
+        if (st.open == 0)
+            break;
+        goc_sleep(10000000);
+    }
+    goc_sleep(50000000);
+    fprintf(stderr, "serve returned %d\n", rc);
+    exit(rc == 0 ? 0 : 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s ADDR [max_body [read_header_ms [idle_ms]]]\n", argv[0]);
+        return 2;
+    }
+    args = argv;
+    nargs = argc;
+    return goc_main(run, NULL);
+}
