@@ -1,0 +1,31 @@
+# Channels, select, semaphores and sync (issue 3).  Included by
+# tests/CMakeLists.txt; every test runs at each GOC_MAXPROCS in
+# GOC_TEST_PROCS and in the sanitizer builds.
+set(_d ${CMAKE_CURRENT_LIST_DIR})
+set(_s ${CMAKE_CURRENT_LIST_DIR}/../sync)
+
+goc_add_test(chan_basic      ${_d}/chan_basic.c)
+goc_add_test(chan_sieve      ${_d}/chan_sieve.c)
+goc_add_test(chan_stress     ${_d}/chan_stress.c TIMEOUT 180)
+goc_add_test(chan_foreign    ${_d}/chan_foreign.c TIMEOUT 180)
+goc_add_test(select_basic    ${_d}/select_basic.c)
+goc_add_test(select_fair     ${_d}/select_fair.c)
+goc_add_test(select_race     ${_d}/select_race.c TIMEOUT 180)
+goc_add_test(select_waiters  ${_d}/select_waiters.c TIMEOUT 180)
+goc_add_fatal_test(chan_deadlock ${_d}/chan_deadlock.c
+  "all goroutines are asleep - deadlock")
+
+goc_add_test(sync_mutex        ${_s}/mutex.c)
+goc_add_test(sync_rwmutex      ${_s}/rwmutex.c)
+goc_add_test(sync_wg_once_cond ${_s}/wg_once_cond.c)
+goc_add_test(sync_tsan_clean   ${_s}/tsan_clean.c)
+goc_add_fatal_test(sync_wg_negative ${_s}/wg_negative.c
+  "fatal error: sync: negative WaitGroup counter")
+goc_add_fatal_test(sync_unlock_unlocked ${_s}/mutex_unlock_unlocked.c
+  "fatal error: sync: unlock of unlocked mutex")
+
+# A racy program must be reported by TSan (it exits non-zero).
+if(GOC_SANITIZE STREQUAL "thread")
+  goc_add_test(sync_tsan_racy ${_s}/tsan_racy.c PROCS 1 2)
+  set_tests_properties(sync_tsan_racy.p1 sync_tsan_racy.p2 PROPERTIES WILL_FAIL TRUE)
+endif()
