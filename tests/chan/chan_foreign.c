@@ -6,7 +6,7 @@
 
 enum { NT = 3 };
 
-static goc_chan *to_g, *from_g, *sel_a, *sel_b;
+static goc_chan *to_g, *sel_a, *sel_b;
 static goc_mutex mu;
 static long counter;
 static goc_wg wg, start;

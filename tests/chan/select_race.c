@@ -2,6 +2,7 @@
  * producers push 100k distinct values through them (some by select, some by
  * plain send, unbuffered and buffered).  Every value must arrive exactly
  * once: a waker that loses the selectdone race must not deliver. */
+#include <stdatomic.h>
 #include <string.h>
 #include <goc.h>
 #include "testutil.h"

@@ -1,6 +1,7 @@
 /* wg_once_cond.c — WaitGroup (many waiters, reuse), Once under a crowd,
  * Cond signal/broadcast in a bounded queue, and goc_sem_* on addresses that
  * share a semaphore-table bucket. */
+#include <stdatomic.h>
 #include <goc.h>
 #include "testutil.h"
 
