@@ -1,0 +1,8 @@
+# Timers (issue 4): goc_sleep, goc_timer_*, select with a timer, idle CPU.
+# Included by tests/CMakeLists.txt; each runs at every GOC_MAXPROCS.
+set(_d ${CMAKE_CURRENT_LIST_DIR})
+goc_add_test(time_sleep    ${_d}/time_sleep.c    TIMEOUT 60)
+goc_add_test(time_sleepers ${_d}/time_sleepers.c TIMEOUT 120)
+goc_add_test(time_timer    ${_d}/time_timer.c    TIMEOUT 60)
+goc_add_test(time_select   ${_d}/time_select.c   TIMEOUT 60)
+goc_add_test(time_idle     ${_d}/time_idle.c     TIMEOUT 60)
