@@ -646,6 +646,8 @@ static void finish(struct goc_http_response *w)
 {
     conn *c = w->c;
 
+    if (atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
+        w->close = 1;                      /* shutting down: last response */
     if (!w->head_sent) {
         int64_t len = (int64_t)w->written;
         if (w->is_head && w->declared >= 0)
@@ -874,8 +876,6 @@ static void serve_conn(conn *c)
         }
         struct goc_http_response *w = &c->w;
         response_reset(w, c);
-        if (atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
-            w->close = 1;
         c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
         finish(w);
         c->nreq++;

@@ -1,0 +1,692 @@
+#!/usr/bin/env python3
+"""End-to-end tests of goc_http with real clients (sockets, http.client, curl, wrk).
+
+Usage: e2e.py --server PATH/http_test_server GROUP...   (e2e.py --list)
+
+Each group starts its own server on a loopback port and stops it.  Every loop
+is bounded in count and time; every socket has a timeout.  Exit status 0 when
+all checks pass.
+"""
+import argparse
+import http.client
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SERVER = None
+FAILS = []
+MAX_BODY = 1 << 20
+
+
+def check(cond, what):
+    if cond:
+        return True
+    FAILS.append(what)
+    print("FAIL:", what, flush=True)
+    return False
+
+
+class Server:
+    def __init__(self, max_body=MAX_BODY, rht_ms=10000, idle_ms=120000):
+        self.p = subprocess.Popen(
+            [SERVER, "127.0.0.1:0", str(max_body), str(rht_ms), str(idle_ms)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        sel = selectors.DefaultSelector()
+        sel.register(self.p.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout=10):
+            self.stop()
+            raise RuntimeError("server did not start")
+        line = self.p.stdout.readline()
+        m = re.match(r"listening (\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError("server said %r: %s" % (line, self.p.stderr.read()))
+        self.port = int(m.group(1))
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        self.p.wait(timeout=10)
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.p.pid))
+
+    def rss_kb(self):
+        for line in open("/proc/%d/status" % self.p.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+class Conn:
+    """A raw client connection with a response reader."""
+
+    def __init__(self, port, timeout=5.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise EOFError
+        self.buf += d
+
+    def read_until(self, sep):
+        while sep not in self.buf:
+            self._fill()
+        i = self.buf.index(sep) + len(sep)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def read_n(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def response(self, head_only=False):
+        """(status, headers dict lowercased, body, version)."""
+        head = self.read_until(b"\r\n\r\n").decode("latin-1")
+        lines = head.split("\r\n")
+        ver, code = lines[0].split(" ")[0], int(lines[0].split(" ")[1])
+        h = {}
+        for ln in lines[1:]:
+            if ln:
+                k, v = ln.split(":", 1)
+                h[k.strip().lower()] = v.strip()
+        body = b""
+        if head_only or code in (100, 204, 304) or code < 200:
+            return code, h, body, ver
+        if "content-length" in h:
+            body = self.read_n(int(h["content-length"]))
+        elif h.get("transfer-encoding") == "chunked":
+            while True:
+                size = int(self.read_until(b"\r\n").split(b";")[0], 16)
+                if size == 0:
+                    self.read_until(b"\r\n")
+                    break
+                body += self.read_n(size)
+                self.read_n(2)
+        else:
+            try:
+                while True:
+                    self._fill()
+            except EOFError:
+                pass
+            body, self.buf = self.buf, b""
+        return code, h, body, ver
+
+    def closed(self, wait=3.0):
+        """True when the server closes the connection within wait seconds."""
+        self.s.settimeout(wait)
+        try:
+            end = time.time() + wait
+            while time.time() < end:
+                if not self.s.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+    def close(self):
+        self.s.close()
+
+
+def get(port, path="/", extra=""):
+    return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" % (path, port, extra)).encode()
+
+
+# ---------------------------------------------------------------- groups --
+
+def t_basic():
+    with Server() as s:
+        c = Conn(s.port)
+        c.send(get(s.port))
+        code, h, body, ver = c.response()
+        check(code == 200 and body == b"Hello, World!", "GET / -> 200 Hello")
+        check(ver == "HTTP/1.1" and h.get("content-length") == "13", "HTTP/1.1, Content-Length 13")
+        check(re.match(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$", h.get("date", "")),
+              "Date header in IMF-fixdate")
+        c.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        code, h, body, _ = c.response(head_only=True)
+        check(code == 200 and h.get("content-length") == "13", "HEAD: Content-Length, no body")
+        c.send(get(s.port, "/status?204"))
+        code, h, body, _ = c.response()
+        check(code == 204 and "content-length" not in h, "204 without Content-Length")
+        c.send(get(s.port, "/tree"))
+        code, h, _, _ = c.response()
+        check(code == 301 and h.get("location") == "/tree/", "mux redirect /tree -> /tree/")
+        c.send(get(s.port, "/tree/a/b"))
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"tree /tree/a/b", "mux subtree match")
+        c.send(get(s.port, "/debug/goc"))
+        code, h, body, _ = c.response()
+        check(code == 200 and b"goc_goroutines " in body and b"# TYPE" in body,
+              "/debug/goc in Prometheus text")
+        c.send(get(s.port, "/headers", "X-Test: one two\r\n"))
+        code, _, body, _ = c.response()
+        check(b"X-Test: one two\n" in body, "request headers reach the handler")
+        c.send(get(s.port, "/", "Connection: close\r\n"))
+        code, h, _, _ = c.response()
+        check(code == 200 and h.get("connection") == "close" and c.closed(),
+              "Connection: close honoured")
+        # HTTP/1.0: close by default, keep-alive on request
+        c = Conn(s.port)
+        c.send(b"GET / HTTP/1.0\r\n\r\n")
+        code, h, body, ver = c.response()
+        check(ver == "HTTP/1.0" and code == 200 and body == b"Hello, World!" and c.closed(),
+              "HTTP/1.0 answered and closed")
+        c = Conn(s.port)
+        for i in range(3):
+            c.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            code, h, _, _ = c.response()
+            check(code == 200 and h.get("connection") == "keep-alive", "HTTP/1.0 keep-alive %d" % i)
+        c.close()
+        # http.client keep-alive: many requests, one connection
+        hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)
+        for i in range(200):
+            hc.request("GET", "/")
+            r = hc.getresponse()
+            if not check(r.status == 200 and r.read() == b"Hello, World!", "keep-alive #%d" % i):
+                break
+        hc.close()
+        st = debug_metrics(s.port)
+        check(st.get("goc_http_connections_accepted_total", 0) <= 8,
+              "keep-alive reused connections (accepted=%s)" % st.get("goc_http_connections_accepted_total"))
+
+
+def debug_metrics(port):
+    hc = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    hc.request("GET", "/debug/goc")
+    text = hc.getresponse().read().decode()
+    hc.close()
+    out = {}
+    for ln in text.splitlines():
+        if ln and not ln.startswith("#"):
+            k, v = ln.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+
+def t_pipeline():
+    with Server() as s:
+        c = Conn(s.port)
+        n = 100
+        c.send(b"".join(get(s.port, "/headers", "X-I: %d\r\n" % i) for i in range(n)))
+        ok = True
+        for i in range(n):
+            code, _, body, _ = c.response()
+            ok &= code == 200 and ("X-I: %d\n" % i).encode() in body
+        check(ok, "100 pipelined requests answered in order")
+        # mixed methods and bodies in one burst, split at odd places
+        burst = (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                 b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: v\r\n\r\n"
+                 b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        for i in range(0, len(burst), 7):
+            c.send(burst[i:i + 7])
+            time.sleep(0.001)
+        r1, r2, r3 = c.response(), c.response(), c.response()
+        check(r1[2] == b"hello" and r2[2] == b"abcde" and r2[1].get("x-chunked") == "1"
+              and r3[2] == b"Hello, World!", "pipelined CL, chunked and GET, trickled")
+        # pipelining past the 64 KiB batch: big responses
+        c.send(b"".join(get(s.port, "/big?30000") for _ in range(10)))
+        ok = all(len(c.response()[2]) == 30000 for _ in range(10))
+        check(ok, "pipelined 10 x 30000-byte responses")
+        c.close()
+
+
+def t_bodies():
+    with Server() as s:
+        hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        data = os.urandom(MAX_BODY)
+        hc.request("POST", "/echo", body=data)
+        r = hc.getresponse()
+        check(r.status == 200 and r.read() == data, "1 MiB Content-Length body echoed")
+        chunks = [os.urandom(n) for n in (1, 100, 5000, 70000, 3)]
+        hc.request("POST", "/echo", body=iter(chunks), encode_chunked=True)
+        r = hc.getresponse()
+        check(r.status == 200 and r.read() == b"".join(chunks) and r.getheader("X-Chunked") == "1",
+              "chunked request body decoded")
+        hc.request("GET", "/big?1000000")
+        r = hc.getresponse()
+        check(r.status == 200 and len(r.read()) == 1000000, "1 MB response")
+        hc.request("GET", "/stream?100000")
+        r = hc.getresponse()
+        check(r.status == 200 and r.getheader("Transfer-Encoding") == "chunked"
+              and r.read() == b"y" * 100000, "streamed chunked response")
+        hc.request("GET", "/big?10")
+        r = hc.getresponse()
+        check(r.read() == b"x" * 10, "connection usable after streaming")
+        hc.close()
+        # Expect: 100-continue
+        c = Conn(s.port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        code, _, _, _ = c.response()
+        check(code == 100, "100 Continue sent before the body")
+        c.send(b"body")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"body", "body after 100 Continue")
+        # HTTP/1.0 streaming: close-delimited
+        c = Conn(s.port)
+        c.send(b"GET /stream?5000 HTTP/1.0\r\n\r\n")
+        code, h, body, _ = c.response()
+        check(code == 200 and body == b"y" * 5000 and "transfer-encoding" not in h,
+              "HTTP/1.0 streamed response is close-delimited")
+        # many tiny chunks
+        c = Conn(s.port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"1\r\nz\r\n" * 20000 + b"0\r\n\r\n")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"z" * 20000, "20000 one-byte chunks")
+        c.close()
+
+
+def expect_status_and_close(port, raw, want, what, read_all=True):
+    c = Conn(port)
+    try:
+        c.send(raw)
+        code, h, _, _ = c.response()
+        check(code == want, "%s -> %d (got %d)" % (what, want, code))
+        check(h.get("connection") == "close" and c.closed(), "%s: connection closed" % what)
+    except (EOFError, ConnectionResetError, socket.timeout) as e:
+        check(False, "%s: no response (%r)" % (what, e))
+    finally:
+        c.close()
+
+
+def t_limits():
+    with Server() as s:
+        p = s.port
+        big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8200 + b"\r\n\r\n"
+        expect_status_and_close(p, big, 431, "headers over 8 KiB")
+        expect_status_and_close(p, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                                431, "request line over 8 KiB")
+        expect_status_and_close(p, b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 100 + b"\r\n",
+                                431, "101 header fields")
+        c = Conn(p)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 98 + b"\r\n")
+        check(c.response()[0] == 200, "99 header fields accepted")
+        c.close()
+        expect_status_and_close(p, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                                % (MAX_BODY + 1), 413, "Content-Length over the limit")
+        chunked = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + (b"10000\r\n" + b"q" * 0x10000 + b"\r\n") * 17)
+        expect_status_and_close(p, chunked, 413, "chunked body over the limit")
+        hc = http.client.HTTPConnection("127.0.0.1", p, timeout=10)
+        hc.request("POST", "/echo", body=b"k" * MAX_BODY)
+        r = hc.getresponse()
+        check(r.status == 200 and len(r.read()) == MAX_BODY, "body exactly at the limit")
+        hc.close()
+
+
+MALFORMED = [
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     400, "Content-Length with Transfer-Encoding"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+     400, "Transfer-Encoding with Content-Length"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400,
+     "duplicate Content-Length"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\nabc", 400, "Content-Length list"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n", 400, "negative Content-Length"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n", 400, "obs-fold"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400, "bare CR in a value"),
+    (b"GET / HTTP/1.1\rHost: x\r\n\r\n", 400, "bare CR ending the request line"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400, "NUL in a value"),
+    (b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "NUL in the target"),
+    (b"GET / HTTP/1.1\nHost: x\n\n", 400, "bare LF line ends"),
+    (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "space before colon"),
+    (b"GET / HTTP/1.1\r\n\r\n", 400, "HTTP/1.1 without Host"),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "two Host fields"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "invalid chunk size"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", 400, "negative chunk size"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", 400,
+     "chunk size overflow"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400,
+     "chunk longer than its size"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", 400,
+     "bare LF after chunk size"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+     400, "two Transfer-Encoding fields"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400,
+     "chunked not the last coding"),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501,
+     "unsupported transfer coding"),
+    (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "chunked in HTTP/1.0"),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP/2.0 in HTTP/1 framing"),
+    (b"GET / FOO/1.1\r\nHost: x\r\n\r\n", 400, "bad protocol"),
+    (b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad method"),
+    (b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "two spaces"),
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n", 400, "TLS hello"),
+]
+
+
+def t_malformed():
+    with Server() as s:
+        for raw, want, what in MALFORMED:
+            expect_status_and_close(s.port, raw, want, what)
+        # the server is still fine
+        c = Conn(s.port)
+        c.send(get(s.port))
+        check(c.response()[0] == 200, "server healthy after malformed input")
+        # a bad request after a good one on the same connection
+        c.send(get(s.port) + b"GET / HTTP/1.1\r\nHost: x\r\nX: \x01\r\n\r\n")
+        check(c.response()[0] == 200 and c.response()[0] == 400 and c.closed(),
+              "good then bad on one connection: 200, 400, closed")
+
+
+def t_timeouts():
+    with Server(rht_ms=500, idle_ms=1000) as s:
+        # slowloris: one byte every 100 ms never completes a head
+        c = Conn(s.port)
+        t0 = time.time()
+        closed = False
+        msg = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 100
+        try:
+            for b in msg:
+                c.send(bytes([b]))
+                time.sleep(0.1)
+                if time.time() - t0 > 5:
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        closed = closed or c.closed(wait=3)
+        dt = time.time() - t0
+        check(closed and dt < 3.0, "slowloris cut off by the read-header timeout (%.2fs)" % dt)
+        # idle keep-alive connection closed after the idle timeout, not before
+        c = Conn(s.port)
+        c.send(get(s.port))
+        c.response()
+        t0 = time.time()
+        closed = c.closed(wait=4)
+        dt = time.time() - t0
+        check(closed and 0.8 < dt < 2.5, "idle connection closed after ~1 s (%.2fs)" % dt)
+        # a connection that never sends anything
+        c = Conn(s.port)
+        t0 = time.time()
+        check(c.closed(wait=4) and time.time() - t0 < 2.5, "silent connection closed")
+        # activity keeps a connection open past the idle timeout
+        c = Conn(s.port)
+        ok = True
+        for i in range(12):
+            c.send(get(s.port))
+            ok &= c.response()[0] == 200
+            time.sleep(0.2)
+        check(ok, "busy keep-alive connection outlives the idle timeout")
+        st = debug_metrics(s.port)
+        check(st.get("goc_http_timeouts_total", 0) >= 3, "timeouts counted")
+
+
+def t_vanish():
+    with Server() as s:
+        p = s.port
+        c = Conn(p)
+        c.send(get(p))
+        c.response()
+        base_fds = s.fds()
+        for i in range(300):
+            c = Conn(p)
+            kind = i % 5
+            if kind == 0:
+                c.send(b"GET / HTTP/1.1\r\nHo")                 # partial head
+            elif kind == 1:
+                c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 5000)
+            elif kind == 2:
+                c.send(get(p, "/big?500000"))                   # leave without reading
+            elif kind == 3:
+                c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
+            if i % 2:
+                # RST instead of FIN
+                c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            c.close()
+        end = time.time() + 10
+        while time.time() < end and s.fds() > base_fds:
+            time.sleep(0.1)
+        check(s.fds() <= base_fds, "fds back to baseline after 300 vanishing clients (%d vs %d)"
+              % (s.fds(), base_fds))
+        c = Conn(p)
+        c.send(get(p))
+        check(c.response()[0] == 200, "server healthy after vanishing clients")
+        st = debug_metrics(p)
+        # c and the metrics request's own connection
+        check(st.get("goc_http_connections_open") <= 2, "open connections back to 2 (%s)"
+              % st.get("goc_http_connections_open"))
+
+
+def t_shutdown():
+    with Server() as s:
+        p = s.port
+        idle = Conn(p)
+        idle.send(get(p))
+        idle.response()
+        slow = Conn(p)
+        slow.send(get(p, "/sleep?800"))
+        time.sleep(0.1)
+        c = Conn(p)
+        c.send(get(p, "/shutdown"))
+        check(c.response()[0] == 200, "shutdown request answered")
+        check(idle.closed(wait=3), "idle connection closed by shutdown")
+        code, h, body, _ = slow.response()
+        check(code == 200 and body == b"slept" and h.get("connection") == "close",
+              "in-flight request finished with Connection: close")
+        try:
+            rc = s.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        out = s.p.stdout.read()
+        check(rc == 0 and "shutdown 0" in out, "graceful shutdown completed (rc=%s, %r)" % (rc, out))
+
+
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, n))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return want
+
+
+def t_concurrency(n=10000):
+    have = raise_nofile(2 * n + 1000)
+    if have < 2 * n + 200:
+        n = (have - 200) // 2
+        print("note: RLIMIT_NOFILE %d allows %d connections" % (have, n))
+    with Server() as s:
+        p = s.port
+        socks = []
+        t0 = time.time()
+        try:
+            for i in range(n):
+                if time.time() - t0 > 60:
+                    break
+                socks.append(socket.create_connection(("127.0.0.1", p), timeout=10))
+        except OSError as e:
+            check(False, "connect #%d: %r" % (len(socks), e))
+        check(len(socks) == n, "%d concurrent connections opened" % len(socks))
+        req = get(p)
+        for rnd in range(2):
+            ok = 0
+            sel = selectors.DefaultSelector()
+            for so in socks:
+                so.sendall(req)
+                so.setblocking(False)
+                sel.register(so, selectors.EVENT_READ, [b""])
+            end = time.time() + 60
+            pending = len(socks)
+            while pending and time.time() < end:
+                for key, _ in sel.select(timeout=1):
+                    try:
+                        d = key.fileobj.recv(4096)
+                    except BlockingIOError:
+                        continue
+                    key.data[0] += d
+                    if not d or key.data[0].endswith(b"Hello, World!"):
+                        ok += key.data[0].startswith(b"HTTP/1.1 200 OK")
+                        sel.unregister(key.fileobj)
+                        pending -= 1
+            for so in socks:
+                try:
+                    sel.unregister(so)
+                except (KeyError, ValueError):
+                    pass
+                so.setblocking(True)
+            sel.close()
+            check(ok == len(socks), "round %d: %d/%d keep-alive connections answered"
+                  % (rnd, ok, len(socks)))
+        st = debug_metrics(p)
+        check(st.get("goc_http_connections_open", 0) >= len(socks),
+              "server holds %s connections" % st.get("goc_http_connections_open"))
+        for so in socks:
+            so.close()
+
+
+def load(port, seconds, conns):
+    """Drive the server for a while: wrk if present, else Python threads."""
+    if shutil.which("wrk"):
+        out = subprocess.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
+                              "http://127.0.0.1:%d/" % port],
+                             capture_output=True, text=True, timeout=seconds + 30).stdout
+        m = re.search(r"(\d+) requests in", out)
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        return int(m.group(1)) if m else 0, (int(bad.group(1)) if bad else 0), \
+            (sum(map(int, errs.groups())) if errs else 0)
+    count = [0]
+    stop = time.time() + seconds
+
+    def worker():
+        while time.time() < stop:
+            hc = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            for _ in range(50):
+                hc.request("GET", "/")
+                hc.getresponse().read()
+                count[0] += 1
+            hc.close()
+    ts = [threading.Thread(target=worker) for _ in range(min(conns, 8))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(seconds + 30)
+    return count[0], 0, 0
+
+
+def t_soak():
+    with Server() as s:
+        p = s.port
+        load(p, 2, 50)
+        time.sleep(0.5)
+        fds0, rss0 = s.fds(), s.rss_kb()
+        total = 0
+        for rnd in range(3):
+            n, bad, errs = load(p, 4, 200 if rnd != 1 else 20)
+            total += n
+            check(bad == 0, "soak round %d: no non-2xx (%d)" % (rnd, bad))
+            # churn: connections opened and closed between rounds
+            for _ in range(200):
+                c = Conn(p)
+                c.send(get(p, "/", "Connection: close\r\n"))
+                c.response()
+                c.close()
+        end = time.time() + 10
+        while time.time() < end and s.fds() > fds0:
+            time.sleep(0.1)
+        fds1, rss1 = s.fds(), s.rss_kb()
+        print("soak: %d requests; fds %d -> %d; VmRSS %d -> %d KiB" % (total, fds0, fds1, rss0, rss1))
+        check(total > 1000, "soak served requests (%d)" % total)
+        check(fds1 <= fds0, "no fd growth (%d -> %d)" % (fds0, fds1))
+        # 16 MiB: 200 connections' buffers and stacks may stay cached; a leak
+        # per request would be far more over hundreds of thousands of them
+        check(rss1 - rss0 < 16 * 1024, "no RSS growth (%d -> %d KiB)" % (rss0, rss1))
+
+
+def t_curl():
+    if not shutil.which("curl"):
+        print("curl not installed: skipped")
+        return
+    with Server() as s:
+        base = "http://127.0.0.1:%d" % s.port
+
+        def curl(*args):
+            r = subprocess.run(["curl", "-sS", "--max-time", "20"] + list(args),
+                               capture_output=True, timeout=30)
+            return r.returncode, r.stdout
+
+        rc, out = curl(base + "/")
+        check(rc == 0 and out == b"Hello, World!", "curl GET")
+        rc, out = curl("--http1.0", base + "/")
+        check(rc == 0 and out == b"Hello, World!", "curl --http1.0")
+        rc, out = curl(base + "/", base + "/big?70000", base + "/stream?3000")
+        check(rc == 0 and out == b"Hello, World!" + b"x" * 70000 + b"y" * 3000,
+              "curl keep-alive over three URLs")
+        with tempfile.NamedTemporaryFile() as f:
+            data = os.urandom(300000)
+            f.write(data)
+            f.flush()
+            rc, out = curl("--data-binary", "@" + f.name, base + "/echo")
+            check(rc == 0 and out == data, "curl POST 300 KB")
+            rc, out = curl("-H", "Transfer-Encoding: chunked", "--data-binary", "@" + f.name,
+                           base + "/echo")
+            check(rc == 0 and out == data, "curl chunked upload")
+            big = os.urandom(MAX_BODY + 10)
+            f.seek(0)
+            f.write(big)
+            f.flush()
+            rc, out = curl("-o", "/dev/null", "-w", "%{http_code}", "--data-binary",
+                           "@" + f.name, base + "/echo")
+            check(out == b"413", "curl POST over the limit -> 413 (%r)" % out)
+        rc, out = curl("-I", base + "/")
+        check(rc == 0 and b"Content-Length: 13" in out, "curl HEAD")
+
+
+GROUPS = {
+    "basic": t_basic, "pipeline": t_pipeline, "bodies": t_bodies, "limits": t_limits,
+    "malformed": t_malformed, "timeouts": t_timeouts, "vanish": t_vanish,
+    "shutdown": t_shutdown, "concurrency": t_concurrency, "soak": t_soak, "curl": t_curl,
+}
+
+
+def main():
+    global SERVER
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=False)
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("groups", nargs="*")
+    a = ap.parse_args()
+    if a.list:
+        print(" ".join(GROUPS))
+        return 0
+    SERVER = a.server
+    for g in a.groups or list(GROUPS):
+        t0 = time.time()
+        try:
+            GROUPS[g]()
+        except Exception as e:          # a crash in a group is a failure, not a hang
+            check(False, "%s raised %r" % (g, e))
+        print("group %s: %.1fs" % (g, time.time() - t0), flush=True)
+    if FAILS:
+        print("%d FAILED" % len(FAILS))
+        return 1
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
