@@ -1,0 +1,10 @@
+# Network (issue 4): the poller and goc_listen/accept/dial/read/write/close/
+# set_deadline.  Loopback only; sizes bounded by RLIMIT_NOFILE.  Included by
+# tests/CMakeLists.txt; each runs at every GOC_MAXPROCS.
+set(_d ${CMAKE_CURRENT_LIST_DIR})
+goc_add_test(net_echo     ${_d}/net_echo.c     TIMEOUT 120)
+goc_add_test(net_close    ${_d}/net_close.c    TIMEOUT 60)
+goc_add_test(net_deadline ${_d}/net_deadline.c TIMEOUT 60)
+goc_add_test(net_emfile   ${_d}/net_emfile.c   TIMEOUT 60)
+goc_add_test(net_ipv6     ${_d}/net_ipv6.c     TIMEOUT 60)
+goc_add_test(net_idle     ${_d}/net_idle.c     TIMEOUT 120)
