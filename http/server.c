@@ -1070,8 +1070,12 @@ int goc_http_server_serve(goc_http_server *s)
         rc = fd;
         break;
     }
-    goc_close(s->lfd);
-    s->lfd = -1;
+    /* after a shutdown, goc_http_server_shutdown closes the listener once
+     * it sees serving drop: it may still be setting its deadline */
+    if (!atomic_load(&s->shutting)) {
+        goc_close(s->lfd);
+        s->lfd = -1;
+    }
     atomic_store_explicit(&s->serving, 0, memory_order_release);
     return rc;
 }
@@ -1100,6 +1104,10 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
         goc_set_deadline(s->lfd, 1, 0);    /* wakes goc_accept */
     for (;;) {
         size_t n = poke(s, 0);
+        if (!atomic_load(&s->serving) && s->lfd >= 0) {
+            goc_close(s->lfd);
+            s->lfd = -1;
+        }
         if (n == 0 && !atomic_load(&s->serving))
             return 0;
         if (deadline && goc_now() >= deadline)
@@ -1112,6 +1120,10 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
     /* past the deadline: cut every connection off, and give them a moment
      * (bounded: 100 x 10 ms) to notice */
     for (int i = 0; i < 100; i++) {
+        if (!atomic_load(&s->serving) && s->lfd >= 0) {
+            goc_close(s->lfd);
+            s->lfd = -1;
+        }
         if (poke(s, 1) == 0 && !atomic_load(&s->serving))
             break;
         goc_sleep(10 * MS);
