@@ -6,7 +6,8 @@
  * poller once (netpoll.c).  A call tries the system call first and parks
  * only on EAGAIN, so a ready fd costs no poller round trip; each call holds
  * a reference to the fd's pollDesc so a concurrent goc_close never closes
- * the fd under it.
+ * the fd under it, and one reader and one writer run at a time (pd->rmu,
+ * pd->wmu, as Go's fdMutex): several goroutines may accept on one listener.
  *
  * An fd the runtime did not create (a pipe, a file, stdin) is not put in
  * non-blocking mode behind its owner's back: read and write on it block the
@@ -182,10 +183,12 @@ int goc_listen(const char *addr, int backlog)
 
 int goc_accept(int listen_fd)
 {
-    goc_pd *pd = goc__pd_acquire(listen_fd);
-    if (pd == NULL)
+    goc_pd *pd;
+    int r = goc__pd_get(listen_fd, &pd);
+    if (r < 0)
         return -EBADF;
-    int r = goc__pd_prepare(pd, 'r');
+    goc_mutex_lock(&pd->rmu);
+    r = goc__pd_prepare(pd, 'r');
     while (r == 0) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
@@ -213,6 +216,7 @@ int goc_accept(int listen_fd)
         }
         break;
     }
+    goc_mutex_unlock(&pd->rmu);
     goc__pd_release(pd);
     return r;
 }
@@ -306,9 +310,13 @@ static ssize_t blocking_io(int fd, void *buf, size_t n, bool rd)
 
 ssize_t goc_read(int fd, void *buf, size_t n)
 {
-    goc_pd *pd = goc__pd_acquire(fd);
-    if (pd == NULL)
+    goc_pd *pd;
+    int err = goc__pd_get(fd, &pd);
+    if (err == -ENOENT)
         return blocking_io(fd, buf, n, true);
+    if (err < 0)
+        return err;
+    goc_mutex_lock(&pd->rmu);
     ssize_t r = goc__pd_prepare(pd, 'r');
     while (r == 0) {
         r = read(fd, buf, n);
@@ -324,14 +332,18 @@ ssize_t goc_read(int fd, void *buf, size_t n)
         }
         r = goc__pd_wait(pd, 'r');
     }
+    goc_mutex_unlock(&pd->rmu);
     goc__pd_release(pd);
     return r;
 }
 
 ssize_t goc_write(int fd, const void *buf, size_t n)
 {
-    goc_pd *pd = goc__pd_acquire(fd);
-    if (pd == NULL) {
+    goc_pd *pd;
+    int gerr = goc__pd_get(fd, &pd);
+    if (gerr == -EBADF)
+        return gerr;
+    if (gerr < 0) {
         size_t done = 0;
         while (done < n) {
             ssize_t r = blocking_io(fd, (char *)buf + done, n - done, false);
@@ -344,6 +356,7 @@ ssize_t goc_write(int fd, const void *buf, size_t n)
     const char *p = buf;
     size_t done = 0;
     bool sock = true;
+    goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
     while (err == 0 && done < n) {
         ssize_t r = sock ? send(fd, p + done, n - done, MSG_NOSIGNAL)
@@ -364,6 +377,7 @@ ssize_t goc_write(int fd, const void *buf, size_t n)
         }
         err = goc__pd_wait(pd, 'w');
     }
+    goc_mutex_unlock(&pd->wmu);
     goc__pd_release(pd);
     if (err < 0)
         return err;

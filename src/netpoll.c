@@ -155,27 +155,33 @@ static void pd_destroy(goc_pd *pd)
     pd_free_put(pd);
 }
 
-/* A reference to fd's pollDesc, or NULL if it has none or is closing. */
-goc_pd *goc__pd_acquire(int fd)
+/* A reference to fd's pollDesc: 0, -EBADF if it is closing, -ENOENT if
+ * fd has none (an fd the runtime did not make). */
+int goc__pd_get(int fd, goc_pd **out)
 {
     pd_slot *slot = slot_of(fd, false);
-    if (slot == NULL)
-        return NULL;
-    goc_pd *pd = atomic_load_explicit(slot, memory_order_acquire);
+    goc_pd *pd = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
     if (pd == NULL)
-        return NULL;
+        return -ENOENT;
     uint32_t old = atomic_load(&pd->ref);
     do {
         if (old & REF_CLOSED)
-            return NULL;
+            return -EBADF;
         if ((old & REF_MASK) == REF_MASK)
-            return NULL;
+            return -EBADF;
     } while (!atomic_compare_exchange_weak(&pd->ref, &old, old + 1));
     if (pd->fd != fd) {          /* reused for another fd meanwhile */
         goc__pd_release(pd);
-        return NULL;
+        return -EBADF;
     }
-    return pd;
+    *out = pd;
+    return 0;
+}
+
+goc_pd *goc__pd_acquire(int fd)
+{
+    goc_pd *pd = NULL;
+    return goc__pd_get(fd, &pd) == 0 ? pd : NULL;
 }
 
 void goc__pd_release(goc_pd *pd)
@@ -206,21 +212,21 @@ static G *unblock(goc_pd *pd, int mode, bool ioready)
 
 int goc__pd_close(int fd)
 {
-    pd_slot *slot = slot_of(fd, false);
-    goc_pd *pd = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-    if (pd == NULL)
+    goc_pd *pd;
+    int err = goc__pd_get(fd, &pd);
+    if (err == -ENOENT)
         return close(fd) < 0 ? -errno : 0;
+    if (err < 0)
+        return err;
+    /* Our reference keeps pd from being destroyed (and reused) while this
+     * call still wakes its waiters. */
     uint32_t old = atomic_load(&pd->ref);
     do {
-        if (old & REF_CLOSED)
+        if (old & REF_CLOSED) {
+            goc__pd_release(pd);
             return -EBADF;
-        /* take a reference too: pd must not be destroyed (and reused)
-         * while this call still wakes its waiters */
-    } while (!atomic_compare_exchange_weak(&pd->ref, &old, (old | REF_CLOSED) + 1));
-    if (pd->fd != fd) {
-        goc__pd_release(pd);
-        return -EBADF;
-    }
+        }
+    } while (!atomic_compare_exchange_weak(&pd->ref, &old, old | REF_CLOSED));
     goc__lock(&pd->lock);
     atomic_store(&pd->closing, true);
     pd->rseq++;

@@ -41,6 +41,9 @@ typedef struct goc_pd {
     _Atomic int64_t   rd, wd;   /* deadlines: 0 none, -1 expired */
     uintptr_t         rseq, wseq; /* bumped to invalidate armed timers */
     goc_timer_rt      rt, wt;   /* deadline timers */
+    /* One reader (read, accept) and one writer (write, connect) at a time,
+     * as Go's fdMutex: the rg/wg semaphores hold one parked G each. */
+    goc_mutex         rmu, wmu;
 } goc_pd;
 
 /* ---------------------------------------------------- OS layer contract
@@ -62,6 +65,8 @@ void goc__np_ready(G **list, goc_pd *pd, int mode);
  * registered or is closing).  goc__pd_close closes fd (or just close(2)s an
  * unregistered one); Gs parked on it return -EBADF.  mode is 'r' or 'w'. */
 int     goc__pd_open(int fd, goc_pd **out);
+/* 0 and *out, -EBADF (closing or closed), or -ENOENT (not registered). */
+int     goc__pd_get(int fd, goc_pd **out);
 goc_pd *goc__pd_acquire(int fd);
 void    goc__pd_release(goc_pd *pd);
 int     goc__pd_close(int fd);

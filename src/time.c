@@ -502,10 +502,10 @@ bool goc__timer_stop(goc_timer_rt *t)
 
 void goc__timer_remove(goc_timer_rt *t)
 {
+    goc__timer_stop(t);   /* a zombie from now on: it never fires again */
     for (;;) {
         goc__lock(&t->mu);
         struct goc_timers *ts = t->ts;
-        t->when = 0;
         if (ts == NULL) {
             goc__unlock(&t->mu);
             return;
