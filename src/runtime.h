@@ -42,6 +42,10 @@
 
 #include "goc.h"
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #define GOC_ASAN 1
 #elif defined(__has_feature)
@@ -55,6 +59,13 @@
 #if __has_feature(thread_sanitizer)
 #define GOC_TSAN 1
 #endif
+#endif
+
+#if GOC_ASAN && !defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if GOC_TSAN
+#include <sanitizer/tsan_interface.h>
 #endif
 
 #ifndef GOC_RUNQ_SIZE
@@ -142,6 +153,7 @@ void       goc__release_sudog(goc_sudog *s);
 typedef struct goc_stack {
     char             *lo, *hi;   /* usable [lo, hi); guard pages below lo */
     struct goc_stack *next;      /* free-list link while cached */
+    G                *owner;     /* G using it (overflow report), or NULL */
 } goc_stack;
 
 void       goc__stack_init(size_t size);
@@ -200,6 +212,7 @@ struct goc_m {
     M               *schedlink;   /* idle list (sched.midle) */
     M               *alllink;     /* allm list */
     void           (*mcall_fn)(G *gp);  /* action g0 runs after a switch */
+    G               *resume;      /* park_m's unlockf refused: run it next */
     bool           (*waitunlockf)(G *gp, void *arg);
     void            *waitlock;
     uint32_t         fastrand[2];
@@ -208,6 +221,7 @@ struct goc_m {
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
     G               *asyncq;      /* async-preempted Gs bound to this M */
+    uint32_t         asynctick;   /* P's schedtick when the last one came */
     int              syscall_nest;
     uint32_t         syscalltick;
     void            *g0lo;        /* g0 stack bounds (sanitizers) */
@@ -325,6 +339,24 @@ void goc__wakep(void);
 /* Called by sysmon/timers when a new earliest time appears. */
 void goc__wake_netpoller(int64_t when);
 
+void goc__mcall(void (*fn)(G *gp));   /* switch to g0, run fn(gp) there */
+void goc__handoffp(P *pp);
+bool goc__exitsyscall_pidle(M *m);
+void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
+void goc__checkdead(void);              /* sched.lock held */
+int32_t goc__mcount(void);
+bool goc__main_started(void);
+void goc__preempt_check(void);          /* cooperative preemption point */
+void goc__allg_lock(void);
+void goc__allg_unlock(void);
+extern G    **goc__allgs;               /* every G ever made (allglock) */
+extern size_t goc__allglen;
+
+/* os_linux.c */
+int32_t  goc__default_procs(void);      /* affinity, capped by cgroup quota */
+void     goc__m_stackbounds(M *m);      /* g0 stack bounds for sanitizers */
+uint32_t goc__gcd(uint32_t a, uint32_t b);
+
 /* run queue (runq.c) */
 bool goc__runqempty(P *pp);
 void goc__runqput(P *pp, G *gp, bool next);
@@ -343,10 +375,15 @@ void goc__schedtrace(bool detailed);
 const char *goc__waitreason_str(int reason);
 void goc__signals_init(void);
 void goc__signals_thread_init(M *m);
+void goc__stack_overflow(G *gp) GOC_NORETURN;  /* report and exit 2 */
 
 /* ---------------------------------------------------------- sysmon.c */
 void goc__sysmon_start(void);
 void goc__sysmon_wake(void);
+
+/* ---------------------------------------------------------- preempt.c */
+void goc__preempt_m(M *m);     /* signal m to preempt its G if safe */
+void goc__preempt_init(void);
 
 /* ------------------------------------------------ time.c / netpoll.c
  * (weak hooks so the scheduler links before these files exist) */

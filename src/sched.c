@@ -1,0 +1,1359 @@
+/*
+ * sched.c — the G/M/P scheduler (Go's proc.go).
+ *
+ * Design note.  A goroutine (G) runs on an OS thread (M) that holds a
+ * processor (P).  Each M runs schedule() on its own thread stack, its g0:
+ * a G gives up the CPU by switching to g0 with an action (goc__mcall: park,
+ * yield, exit, preempt, syscall exit), g0 runs the action off the G's stack,
+ * then findrunnable() picks the next G and g0 switches to it.  Two switches
+ * per hand-off, like Go's mcall + gogo; the action runs where the G's stack
+ * is no longer in use, which is what makes park-then-unlock safe.
+ *
+ * Where work is found, in findrunnable's order (Go's findRunnable): this P's
+ * timers; every 61st tick one G from the global queue; runnext then the local
+ * ring; the global queue; a non-blocking netpoll; stealing from other Ps (4
+ * rounds, random coprime order, half a queue, runnext and timers only on the
+ * last round).  With nothing found the M gives its P back, re-checks every
+ * queue after a full fence, then blocks in netpoll (one M at most, bounded by
+ * the next timer) or sleeps on its note.
+ *
+ * Spinning: an M that looks for work without finding it yet "spins"; at most
+ * half the busy Ps have a spinning M.  Whoever submits work (goc_go, ready)
+ * calls wakep(), which starts a spinning M only if none spins; the last
+ * spinning M to find work wakes another.  Ms never busy-wait otherwise.
+ *
+ * Rejected alternatives: one global queue with a lock (contention at 2+
+ * Ps); work-sharing instead of stealing (wakes threads needlessly); running
+ * schedule() on the G's stack (unlocking a channel before the G is off its
+ * stack lets a waker resume it on another M while this one still uses it);
+ * allocating each stack at spawn (a G that never ran costs a stack: here a
+ * G gets its stack when first run, from the P's cache, so a spawn storm at
+ * P=1 reuses one warm stack instead of faulting a million pages in).
+ *
+ * State, and who changes it:
+ *   g->status  goc__casgstatus, by the M running or readying it.
+ *   m->p / p->m / p->status  acquirep/releasep by the M, pidle* under
+ *              sched.lock, syscall.c by CAS on p->status (P_SYSCALL).
+ *   sched.*    under sched.lock unless atomic.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+
+struct goc_sched goc__sched;
+P *goc__allp[GOC_MAXPROCS_LIMIT];
+_Atomic int32_t goc__gomaxprocs;
+M *_Atomic goc__allm;
+struct goc_debug goc__debug;
+
+static __thread M *tls_m;          /* the M of this thread, NULL if foreign */
+static __thread G *tls_foreign_g;  /* a foreign thread's stand-in G */
+static goc_note main_note;
+static _Atomic bool main_started;
+static _Atomic bool runtime_up;
+static G *main_g;
+
+/* ------------------------------------------------------------ basics */
+
+M *goc__getm(void) GOC_NOINLINE;
+M *goc__getm(void) { return tls_m; }
+
+G *goc__getg(void) GOC_NOINLINE;
+G *goc__getg(void)
+{
+    M *m = tls_m;
+    return m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
+}
+
+G *goc__getg_or_foreign(void)
+{
+    G *gp = goc__getg();
+    if (gp)
+        return gp;
+    if (tls_m)
+        goc__fatal("blocking operation on the scheduler stack (g0)");
+    if (tls_foreign_g == NULL) {
+        G *f = calloc(1, sizeof *f);
+        if (f == NULL)
+            goc__fatal("out of memory (foreign thread)");
+        f->foreign = true;
+        atomic_store(&f->status, G_RUNNING);
+        tls_foreign_g = f;
+        atomic_store(&goc__sched.foreign_seen, true);
+    }
+    return tls_foreign_g;
+}
+
+int64_t goc__nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+
+static __thread uint64_t tls_rand;
+
+uint32_t goc__fastrand(void)
+{
+    /* wyrand: per thread, seeded from the clock and the thread's address. */
+    if (unlikely(tls_rand == 0))
+        tls_rand = (uint64_t)goc__nanotime() ^ (uint64_t)(uintptr_t)&tls_rand ^ 0x9e3779b97f4a7c15ULL;
+    tls_rand += 0xa0761d6478bd642fULL;
+    __uint128_t t = (__uint128_t)tls_rand * (tls_rand ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((t >> 64) ^ t);
+}
+
+uint32_t goc__fastrandn(uint32_t n)
+{
+    return (uint32_t)(((uint64_t)goc__fastrand() * n) >> 32);
+}
+
+bool goc__casgstatus(G *gp, uint32_t from, uint32_t to)
+{
+    uint32_t old = from;
+    if (atomic_compare_exchange_strong_explicit(&gp->status, &old, to,
+            memory_order_acq_rel, memory_order_relaxed))
+        return true;
+    return false;
+}
+
+static void casgstatus(G *gp, uint32_t from, uint32_t to)
+{
+    if (unlikely(!goc__casgstatus(gp, from, to))) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "casgstatus: bad transition %u -> %u (status %u)",
+                 from, to, atomic_load(&gp->status));
+        goc__fatal(msg);
+    }
+}
+
+/* errno is thread state; a G keeps its own across switches (DESIGN.md #3).
+ * Saved and restored in separate noinline functions so no caller can reuse
+ * the previous thread's &errno after a switch. */
+static GOC_NOINLINE void save_errno(G *gp) { gp->saved_errno = errno; }
+static GOC_NOINLINE void restore_errno(G *gp) { errno = gp->saved_errno; }
+
+/* ------------------------------------------------------------- allgs */
+
+static goc_lock allglock;
+G **goc__allgs;
+size_t goc__allglen;
+static size_t allgcap;
+
+static void allgadd(G *gp)
+{
+    goc__lock(&allglock);
+    if (goc__allglen == allgcap) {
+        size_t ncap = allgcap ? allgcap * 2 : 1024;
+        G **n = realloc(goc__allgs, ncap * sizeof *n);
+        if (n == NULL)
+            goc__fatal("out of memory (allgs)");
+        atomic_thread_fence(memory_order_release);
+        goc__allgs = n;
+        allgcap = ncap;
+    }
+    goc__allgs[goc__allglen] = gp;
+    atomic_thread_fence(memory_order_release);
+    goc__allglen++;
+    goc__unlock(&allglock);
+}
+
+void goc__allg_lock(void) { goc__lock(&allglock); }
+void goc__allg_unlock(void) { goc__unlock(&allglock); }
+
+/* ---------------------------------------------- free Gs (gfput/gfget) */
+
+enum { GFREE_MAX = 64, GFREE_KEEP = 32 };   /* Go's gfput/gfget batches */
+
+static void gfput(P *pp, G *gp)
+{
+    gp->schedlink = pp->gfree;
+    pp->gfree = gp;
+    if (++pp->gfreecnt < GFREE_MAX)
+        return;
+    goc__lock(&goc__sched.gflock);
+    while (pp->gfreecnt >= GFREE_KEEP) {
+        G *g1 = pp->gfree;
+        pp->gfree = g1->schedlink;
+        pp->gfreecnt--;
+        g1->schedlink = goc__sched.gfree;
+        goc__sched.gfree = g1;
+        goc__sched.ngfree++;
+    }
+    goc__unlock(&goc__sched.gflock);
+}
+
+static G *gfget(P *pp)
+{
+    if (pp && pp->gfree == NULL && goc__sched.ngfree > 0) {
+        goc__lock(&goc__sched.gflock);
+        while (pp->gfreecnt < GFREE_KEEP && goc__sched.gfree) {
+            G *g1 = goc__sched.gfree;
+            goc__sched.gfree = g1->schedlink;
+            goc__sched.ngfree--;
+            g1->schedlink = pp->gfree;
+            pp->gfree = g1;
+            pp->gfreecnt++;
+        }
+        goc__unlock(&goc__sched.gflock);
+    }
+    G *gp = pp ? pp->gfree : NULL;
+    if (gp) {
+        pp->gfree = gp->schedlink;
+        pp->gfreecnt--;
+        return gp;
+    }
+    if (pp == NULL) {
+        goc__lock(&goc__sched.gflock);
+        gp = goc__sched.gfree;
+        if (gp) {
+            goc__sched.gfree = gp->schedlink;
+            goc__sched.ngfree--;
+        }
+        goc__unlock(&goc__sched.gflock);
+        if (gp)
+            return gp;
+    }
+    gp = aligned_alloc(64, (sizeof(G) + 63) & ~(size_t)63);
+    if (gp == NULL)
+        return NULL;
+    memset(gp, 0, sizeof *gp);
+    atomic_store_explicit(&gp->status, G_DEAD, memory_order_relaxed);
+#if GOC_TSAN
+    gp->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    allgadd(gp);
+    return gp;
+}
+
+/* ------------------------------------------------ sanitizer-aware switch */
+
+/* G -> g0.  The G's errno is saved, the G's stack is left for g0's. */
+static inline void switch_to_g0(M *m, G *gp)
+{
+#if GOC_ASAN
+    __sanitizer_start_switch_fiber(
+        atomic_load_explicit(&gp->status, memory_order_relaxed) == G_DEAD ? NULL : &gp->asan_fake,
+        m->g0lo, m->g0size);
+#endif
+#if GOC_TSAN
+    __tsan_switch_to_fiber(m->tsan_fiber, 0);
+#endif
+    goc__ctx_switch(&gp->sp, m->g0sp);
+#if GOC_ASAN
+    __sanitizer_finish_switch_fiber(gp->asan_fake, NULL, NULL);
+#endif
+}
+
+/* g0 -> G.  Returns when the G switches back. */
+static inline void switch_to_g(M *m, G *gp)
+{
+#if GOC_ASAN
+    __sanitizer_start_switch_fiber(&m->asan_fake, gp->stack->lo,
+                                   (size_t)(gp->stack->hi - gp->stack->lo));
+#endif
+#if GOC_TSAN
+    __tsan_switch_to_fiber(gp->tsan_fiber, 0);
+#endif
+    goc__ctx_switch(&m->g0sp, gp->sp);
+#if GOC_ASAN
+    __sanitizer_finish_switch_fiber(m->asan_fake, NULL, NULL);
+#endif
+    if (unlikely(!goc__stack_check_canary(gp->stack)))
+        goc__stack_overflow(gp);
+}
+
+/* Go's mcall: switch to g0 and run fn(gp) there.  Returns when gp runs
+ * again, possibly on another M. */
+void goc__mcall(void (*fn)(G *gp))
+{
+    M *m = goc__getm();
+    G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
+    save_errno(gp);
+    m->mcall_fn = fn;
+    switch_to_g0(m, gp);
+    restore_errno(gp);
+}
+
+/* ------------------------------------------------------ P and M lists */
+
+static inline int32_t nprocs(void)
+{
+    return atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed);
+}
+
+/* sched.lock held.  pp's queue must be empty. */
+static void pidleput(P *pp)
+{
+    atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+    atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+    pp->link = goc__sched.pidle;
+    goc__sched.pidle = pp;
+    atomic_fetch_add(&goc__sched.npidle, 1);
+}
+
+/* sched.lock held. */
+static P *pidleget(void)
+{
+    P *pp = goc__sched.pidle;
+    if (pp) {
+        goc__sched.pidle = pp->link;
+        atomic_fetch_sub(&goc__sched.npidle, 1);
+    }
+    return pp;
+}
+
+/* sched.lock held.  No P: remember that a spinning M was wanted. */
+static P *pidlegetSpinning(void)
+{
+    P *pp = pidleget();
+    if (pp == NULL)
+        atomic_store(&goc__sched.needspinning, 1);
+    return pp;
+}
+
+static void acquirep(M *m, P *pp)
+{
+    m->p = pp;
+    atomic_store_explicit(&pp->m, m, memory_order_relaxed);
+    atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
+}
+
+static P *releasep(M *m)
+{
+    P *pp = m->p;
+    m->p = NULL;
+    atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+    atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+    return pp;
+}
+
+/* sched.lock held. */
+static void mput(M *m)
+{
+    m->schedlink = goc__sched.midle;
+    goc__sched.midle = m;
+    goc__sched.nmidle++;
+    goc__checkdead();
+}
+
+static M *mget(void)
+{
+    M *m = goc__sched.midle;
+    if (m) {
+        goc__sched.midle = m->schedlink;
+        goc__sched.nmidle--;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------ spinning Ms */
+
+static void become_spinning(M *m)
+{
+    m->spinning = true;
+    atomic_fetch_add(&goc__sched.nmspinning, 1);
+    atomic_store(&goc__sched.needspinning, 0);
+}
+
+static void resetspinning(M *m)
+{
+    m->spinning = false;
+    int32_t n = atomic_fetch_sub(&goc__sched.nmspinning, 1) - 1;
+    if (n < 0)
+        goc__fatal("findrunnable: negative nmspinning");
+    /* The last spinning M to find work starts another, so new work
+     * submitted meanwhile is not left without a spinner. */
+    goc__wakep();
+}
+
+static void newm(P *pp, bool spinning, int64_t id);
+
+/* Run some M on pp (or an idle P when pp is NULL). */
+static void startm(P *pp, bool spinning)
+{
+    goc__lock(&goc__sched.lock);
+    if (pp == NULL) {
+        pp = pidleget();
+        if (pp == NULL) {
+            goc__unlock(&goc__sched.lock);
+            if (spinning)
+                atomic_fetch_sub(&goc__sched.nmspinning, 1);
+            return;
+        }
+    }
+    if (unlikely(atomic_load_explicit(&goc__sched.sysmonwait, memory_order_relaxed))) {
+        /* Ps are getting busy again: sysmon must watch them. */
+        atomic_store(&goc__sched.sysmonwait, 0);
+        goc__notewakeup(&goc__sched.sysmonnote);
+    }
+    M *nmp = mget();
+    if (nmp == NULL) {
+        /* Reserve the id under the lock so checkdead counts the new M. */
+        int64_t id = goc__sched.mnext++;
+        goc__unlock(&goc__sched.lock);
+        newm(pp, spinning, id);
+        return;
+    }
+    goc__unlock(&goc__sched.lock);
+    nmp->spinning = spinning;
+    nmp->nextp = pp;
+    goc__notewakeup(&nmp->park);
+}
+
+void goc__wakep(void)
+{
+    /* One spinning M at a time is enough to find new work. */
+    int32_t zero = 0;
+    if (atomic_load(&goc__sched.nmspinning) != 0 ||
+        !atomic_compare_exchange_strong(&goc__sched.nmspinning, &zero, 1))
+        return;
+    goc__lock(&goc__sched.lock);
+    P *pp = pidlegetSpinning();
+    goc__unlock(&goc__sched.lock);
+    if (pp == NULL) {
+        atomic_fetch_sub(&goc__sched.nmspinning, 1);
+        return;
+    }
+    startm(pp, true);
+}
+
+/* Park this M until startm hands it a P. */
+static void stopm(M *m)
+{
+    if (m->p)
+        goc__fatal("stopm holding p");
+    if (m->spinning)
+        goc__fatal("stopm spinning");
+    goc__lock(&goc__sched.lock);
+    mput(m);
+    goc__unlock(&goc__sched.lock);
+    m->blocked = true;
+    goc__notesleep(&m->park);
+    m->blocked = false;
+    goc__noteclear(&m->park);
+    acquirep(m, m->nextp);
+    m->nextp = NULL;
+}
+
+/* Hand off pp from an M that is blocked or leaving (Go's handoffp). */
+void goc__handoffp(P *pp)
+{
+    if (!goc__runqempty(pp) || atomic_load(&goc__sched.runqsize) != 0) {
+        startm(pp, false);
+        return;
+    }
+    /* No local work: be sure someone spins if nobody does. */
+    if (atomic_load(&goc__sched.nmspinning) + atomic_load(&goc__sched.npidle) == 0) {
+        int32_t zero = 0;
+        if (atomic_compare_exchange_strong(&goc__sched.nmspinning, &zero, 1)) {
+            atomic_store(&goc__sched.needspinning, 0);
+            startm(pp, true);
+            return;
+        }
+    }
+    goc__lock(&goc__sched.lock);
+    if (atomic_load(&goc__sched.runqsize) != 0) {
+        goc__unlock(&goc__sched.lock);
+        startm(pp, false);
+        return;
+    }
+    /* The last running P and nobody polling: keep polling the network and
+     * timers. */
+    if (atomic_load(&goc__sched.npidle) == nprocs() - 1 &&
+        atomic_load(&goc__sched.lastpoll) != 0) {
+        goc__unlock(&goc__sched.lock);
+        startm(pp, false);
+        return;
+    }
+    pidleput(pp);
+    goc__unlock(&goc__sched.lock);
+    int64_t when = goc__timers_next(pp);
+    if (when != 0)
+        goc__wake_netpoller(when);
+}
+
+/* goc_syscall_exit's slow path: any idle P will do. */
+bool goc__exitsyscall_pidle(M *m)
+{
+    if (atomic_load(&goc__sched.npidle) == 0)
+        return false;
+    goc__lock(&goc__sched.lock);
+    P *pp = pidleget();
+    goc__unlock(&goc__sched.lock);
+    if (pp == NULL)
+        return false;
+    acquirep(m, pp);
+    return true;
+}
+
+void goc__wake_netpoller(int64_t when)
+{
+    if (atomic_load(&goc__sched.lastpoll) == 0) {
+        /* An M is blocked in netpoll: break it if it sleeps past when. */
+        int64_t pu = atomic_load(&goc__sched.pollUntil);
+        if (pu == 0 || pu > when)
+            goc__netpoll_break();
+    } else {
+        goc__wakep();
+    }
+}
+
+/* ----------------------------------------------------- goroutines */
+
+static void newproc_on(P *pp, G *newg)
+{
+    if (pp) {
+        if (pp->goidcache == pp->goidcacheend) {
+            /* Go's _GoidCacheBatch: ids in batches of 16 per P. */
+            pp->goidcache = atomic_fetch_add(&goc__sched.goidgen, 16) + 1;
+            pp->goidcacheend = pp->goidcache + 16;
+        }
+        newg->goid = pp->goidcache++;
+    } else {
+        newg->goid = atomic_fetch_add(&goc__sched.goidgen, 1) + 1;
+    }
+}
+
+int goc_go(void (*fn)(void *arg), void *arg)
+{
+    if (fn == NULL)
+        return -EINVAL;
+    if (!atomic_load_explicit(&runtime_up, memory_order_acquire))
+        return -EAGAIN;
+    goc__preempt_check();
+    M *m = goc__getm();
+    P *pp = m ? m->p : NULL;
+    if (m)
+        m->locks++;
+    G *newg = gfget(pp);
+    if (newg == NULL) {
+        if (m)
+            m->locks--;
+        return -ENOMEM;
+    }
+    newg->fn = fn;
+    newg->arg = arg;
+    newg->waitreason = W_ZERO;
+    newg->preempt = false;
+    newg->lockedm = NULL;
+    newg->saved_errno = 0;
+    newproc_on(pp, newg);
+    atomic_fetch_add_explicit(&goc__sched.ngoroutines, 1, memory_order_relaxed);
+#if GOC_TSAN
+    __tsan_release(newg);        /* go statement happens before fn runs */
+#endif
+    casgstatus(newg, G_DEAD, G_RUNNABLE);
+    if (pp) {
+        goc__runqput(pp, newg, true);
+        m->locks--;
+    } else {
+        goc__lock(&goc__sched.lock);
+        goc__globrunqput(newg);
+        goc__unlock(&goc__sched.lock);
+    }
+    if (atomic_load_explicit(&main_started, memory_order_relaxed))
+        goc__wakep();
+    return 0;
+}
+
+static void goexit0(G *gp);
+
+/* Every G starts here, on its own stack, entered from goc__ctx_switch. */
+void goc__gstart(void)
+{
+#if GOC_ASAN
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    G *gp = goc__getg();
+#if GOC_TSAN
+    __tsan_acquire(gp);
+#endif
+    restore_errno(gp);
+    gp->fn(gp->arg);
+    gp = goc__getg();
+    if (gp == main_g) {
+        atomic_store(&goc__sched.main_done, true);
+        goc__notewakeup(&main_note);
+    }
+    goc__mcall(goexit0);
+    goc__fatal("goexit0 returned");
+}
+
+/* -------------------------------------------------- parking, readying */
+
+static void park_m(G *gp);
+
+void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
+{
+    G *gp = goc__getg();
+    if (gp == NULL) {
+        /* A foreign thread blocks itself on its stand-in G's note. */
+        gp = goc__getg_or_foreign();
+        goc__noteclear(&gp->note);
+        gp->waitreason = (uint16_t)reason;
+        gp->waitsince = goc__nanotime();
+        atomic_store(&gp->status, G_WAITING);
+        atomic_fetch_add(&goc__sched.nforeign_blocked, 1);
+        if (unlockf && !unlockf(gp, arg)) {
+            atomic_store(&gp->status, G_RUNNING);
+            atomic_fetch_sub(&goc__sched.nforeign_blocked, 1);
+            return;
+        }
+        goc__notesleep(&gp->note);
+        atomic_fetch_sub(&goc__sched.nforeign_blocked, 1);
+        return;
+    }
+    M *m = goc__getm();
+    if (m->syscall_nest > 0)
+        goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
+    m->waitunlockf = unlockf;
+    m->waitlock = arg;
+    gp->waitreason = (uint16_t)reason;
+    gp->waitsince = goc__nanotime();
+#if GOC_TSAN
+    __tsan_release(gp);
+#endif
+    goc__mcall(park_m);
+#if GOC_TSAN
+    __tsan_acquire(gp);
+#endif
+}
+
+static bool unlock_lock(G *gp, void *l)
+{
+    (void)gp;
+    goc__unlock(l);
+    return true;
+}
+
+void goc__parkunlock(goc_lock *l, int reason)
+{
+    goc__park(unlock_lock, l, reason);
+}
+
+void goc__ready(G *gp)
+{
+#if GOC_TSAN
+    __tsan_release(gp);
+#endif
+    if (gp->foreign) {
+        atomic_store(&gp->status, G_RUNNING);
+        goc__notewakeup(&gp->note);
+        return;
+    }
+    casgstatus(gp, G_WAITING, G_RUNNABLE);
+    M *m = goc__getm();
+    P *pp = m ? m->p : NULL;
+    if (pp) {
+        m->locks++;
+        goc__runqput(pp, gp, true);
+        m->locks--;
+    } else {
+        goc__lock(&goc__sched.lock);
+        goc__globrunqput(gp);
+        goc__unlock(&goc__sched.lock);
+    }
+    goc__wakep();
+}
+
+/* Put a list of Gs (readied by netpoll) to work: one per idle P onto the
+ * global queue with an M started for it, the rest on this P's ring (Go's
+ * injectglist; no runnext). */
+void goc__injectglist(G *list)
+{
+    if (list == NULL)
+        return;
+    int32_t n = 0;
+    G *tail = NULL;
+    for (G *g1 = list; g1; g1 = g1->schedlink) {
+        casgstatus(g1, G_WAITING, G_RUNNABLE);
+        tail = g1;
+        n++;
+    }
+    M *m = goc__getm();
+    P *pp = m ? m->p : NULL;
+    if (pp == NULL) {
+        goc__lock(&goc__sched.lock);
+        goc__globrunqputbatch(list, tail, n);
+        int32_t idle = atomic_load(&goc__sched.npidle);
+        goc__unlock(&goc__sched.lock);
+        for (; idle > 0 && n > 0; idle--, n--)
+            startm(NULL, false);
+        return;
+    }
+    int32_t npidle = atomic_load(&goc__sched.npidle);
+    if (npidle > 0) {
+        G *head = list, *t = list;
+        int32_t k = 1;
+        while (k < npidle && t->schedlink) {
+            t = t->schedlink;
+            k++;
+        }
+        list = t->schedlink;
+        goc__lock(&goc__sched.lock);
+        goc__globrunqputbatch(head, t, k);
+        goc__unlock(&goc__sched.lock);
+        for (int32_t i = 0; i < k; i++)
+            startm(NULL, false);
+    }
+    while (list) {
+        G *g1 = list;
+        list = g1->schedlink;
+        goc__runqput(pp, g1, false);
+    }
+    goc__wakep();
+}
+
+/* ------------------------------------------------- g0-side actions */
+
+static void park_m(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_WAITING);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    bool (*fn)(G *, void *) = m->waitunlockf;
+    void *arg = m->waitlock;
+    m->waitunlockf = NULL;
+    m->waitlock = NULL;
+    if (fn && !fn(gp, arg)) {
+        casgstatus(gp, G_WAITING, G_RUNNABLE);
+        m->resume = gp;          /* run it again at once, same slice */
+    }
+}
+
+static void gosched_m(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    goc__lock(&goc__sched.lock);
+    goc__globrunqput(gp);
+    goc__unlock(&goc__sched.lock);
+}
+
+static void goexit0(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_DEAD);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&goc__sched.ngoroutines, 1, memory_order_relaxed);
+    gp->fn = NULL;
+    gp->arg = NULL;
+    gp->waiting = NULL;
+    gp->param = NULL;
+    goc__stack_free(m->p, gp->stack);
+    gp->stack = NULL;
+    gfput(m->p, gp);
+}
+
+void goc_yield(void)
+{
+    G *gp = goc__getg();
+    if (gp == NULL) {
+        sched_yield();
+        return;
+    }
+    goc__mcall(gosched_m);
+}
+
+/* Cooperative preemption point (Go's stack-guard check): a G asked to
+ * yield by sysmon does so at its next runtime call. */
+void goc__preempt_check(void)
+{
+    G *gp = goc__getg();
+    if (gp && unlikely(gp->preempt)) {
+        gp->preempt = false;
+        goc__mcall(gosched_m);
+    }
+}
+
+uint64_t goc_id(void)
+{
+    G *gp = goc__getg();
+    return gp ? gp->goid : 0;
+}
+
+int goc_num_goroutines(void)
+{
+    return atomic_load_explicit(&goc__sched.ngoroutines, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------- execute */
+
+static void execute(M *m, G *gp, bool inherit)
+{
+    P *pp = m->p;
+    atomic_store_explicit(&m->curg, gp, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, m, memory_order_relaxed);
+    casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    gp->waitsince = 0;
+    gp->preempt = false;
+    if (!inherit)
+        atomic_store_explicit(&pp->schedtick,
+            atomic_load_explicit(&pp->schedtick, memory_order_relaxed) + 1,
+            memory_order_relaxed);
+    if (unlikely(gp->stack == NULL)) {
+        gp->stack = goc__stack_alloc(pp);
+        if (gp->stack == NULL)
+            goc__fatal("out of memory allocating a goroutine stack");
+        gp->sp = goc__ctx_init(gp->stack->lo, gp->stack->hi);
+    }
+    gp->stack->owner = gp;
+    switch_to_g(m, gp);
+}
+
+/* ----------------------------------------------------- findrunnable */
+
+static G *steal_work(M *m, int64_t now, bool *inherit, bool *newwork, int64_t *pollUntil)
+{
+    P *pp = m->p;
+    *newwork = false;
+    enum { STEAL_TRIES = 4 };
+    for (int i = 0; i < STEAL_TRIES; i++) {
+        bool last = i == STEAL_TRIES - 1;
+        uint32_t count = (uint32_t)nprocs();
+        if (count <= 1 && !last)
+            continue;
+        uint32_t pos = goc__fastrandn(count), inc;
+        /* A random increment coprime to count visits every P once. */
+        do {
+            inc = 1 + goc__fastrandn(count);
+        } while (goc__gcd(inc, count) != 1);
+        for (uint32_t k = 0; k < count; k++, pos = (pos + inc) % count) {
+            P *p2 = goc__allp[pos];
+            if (p2 == pp || p2 == NULL)
+                continue;
+            if (last) {
+                bool ran = false;
+                int64_t w = goc__timers_check(p2, now, &ran);
+                if (w != 0 && (*pollUntil == 0 || w < *pollUntil))
+                    *pollUntil = w;
+                if (ran) {
+                    G *gp = goc__runqget(pp, inherit);
+                    if (gp)
+                        return gp;
+                    *newwork = true;
+                }
+            }
+            if (atomic_load_explicit(&p2->status, memory_order_relaxed) == P_IDLE)
+                continue;
+            G *gp = goc__runqsteal(pp, p2, last);
+            if (gp) {
+                *inherit = false;
+                return gp;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Our P was removed by goc_maxprocs: give everything it holds back. */
+static void retire_p(M *m)
+{
+    P *pp = m->p;
+    bool inh;
+    G *gp;
+    goc__lock(&goc__sched.lock);
+    while ((gp = goc__runqget(pp, &inh)) != NULL)
+        goc__globrunqput(gp);
+    goc__unlock(&goc__sched.lock);
+    goc__timers_move(pp, goc__allp[0]);
+    goc__stack_flush(pp);
+    goc__lock(&goc__sched.gflock);
+    while ((gp = pp->gfree) != NULL) {
+        pp->gfree = gp->schedlink;
+        gp->schedlink = goc__sched.gfree;
+        goc__sched.gfree = gp;
+        goc__sched.ngfree++;
+    }
+    pp->gfreecnt = 0;
+    goc__unlock(&goc__sched.gflock);
+    releasep(m);
+    atomic_store(&pp->status, P_DEAD);
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&goc__sched.nmspinning, 1);
+    }
+    goc__wakep();
+}
+
+static G *take_asyncq(M *m, bool *inherit)
+{
+    G *gp = m->asyncq;
+    m->asyncq = gp->schedlink;
+    gp->lockedm = NULL;
+    *inherit = false;
+    return gp;
+}
+
+static G *findrunnable(M *m, bool *inherit)
+{
+    G *gp;
+top:
+    if (unlikely(atomic_load(&goc__sched.dying))) {
+        for (;;)
+            pause();
+    }
+    P *pp = m->p;
+    if (unlikely(pp->id >= nprocs() && m->asyncq == NULL)) {
+        retire_p(m);
+        stopm(m);
+        goto top;
+    }
+    int64_t now = 0, pollUntil = 0;
+    bool ran = false;
+    pollUntil = goc__timers_check(pp, 0, &ran);
+
+    /* A G preempted by signal resumes on this M (its thread-locals), once
+     * another G has had a turn. */
+    if (unlikely(m->asyncq != NULL) &&
+        atomic_load_explicit(&pp->schedtick, memory_order_relaxed) != m->asynctick)
+        return take_asyncq(m, inherit);
+
+    /* 61: so the global queue is not starved by two Gs that keep
+     * respawning each other on the local queue (proc.go). */
+    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
+        atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
+        goc__lock(&goc__sched.lock);
+        gp = goc__globrunqget(pp, 1);
+        goc__unlock(&goc__sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+
+    gp = goc__runqget(pp, inherit);
+    if (gp)
+        return gp;
+
+    if (atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) != 0) {
+        goc__lock(&goc__sched.lock);
+        gp = goc__globrunqget(pp, 0);
+        goc__unlock(&goc__sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+
+    if (unlikely(m->asyncq != NULL))
+        return take_asyncq(m, inherit);
+
+    /* Non-blocking netpoll: one M at a time. */
+    uint32_t zero = 0;
+    if (goc__netpoll_inited() && goc__netpoll_anywaiters() &&
+        atomic_load(&goc__sched.lastpoll) != 0 &&
+        atomic_compare_exchange_strong(&goc__sched.pollingNet, &zero, 1)) {
+        G *list = goc__netpoll(0);
+        atomic_store(&goc__sched.pollingNet, 0);
+        if (list) {
+            gp = list;
+            list = gp->schedlink;
+            goc__injectglist(list);
+            casgstatus(gp, G_WAITING, G_RUNNABLE);
+            *inherit = false;
+            return gp;
+        }
+    }
+
+    /* Steal, with at most half the busy Ps spinning. */
+    if (m->spinning || 2 * atomic_load(&goc__sched.nmspinning) <
+                           nprocs() - atomic_load(&goc__sched.npidle)) {
+        if (!m->spinning)
+            become_spinning(m);
+        bool newwork;
+        now = goc__nanotime();
+        gp = steal_work(m, now, inherit, &newwork, &pollUntil);
+        if (gp)
+            return gp;
+        if (newwork)
+            goto top;
+    }
+
+    /* Nothing: give the P back. */
+    goc__lock(&goc__sched.lock);
+    if (atomic_load(&goc__sched.runqsize) != 0) {
+        gp = goc__globrunqget(pp, 0);
+        goc__unlock(&goc__sched.lock);
+        *inherit = false;
+        return gp;
+    }
+    if (!m->spinning && atomic_load(&goc__sched.needspinning) == 1) {
+        become_spinning(m);
+        goc__unlock(&goc__sched.lock);
+        goto top;
+    }
+    releasep(m);
+    pidleput(pp);
+    goc__unlock(&goc__sched.lock);
+
+    /* The delicate dance (proc.go): stop spinning first, then re-check
+     * every source of work after a full fence, so that a submitter who saw
+     * nmspinning != 0 and skipped wakep cannot leave work behind. */
+    bool was_spinning = m->spinning;
+    if (m->spinning) {
+        m->spinning = false;
+        if (atomic_fetch_sub(&goc__sched.nmspinning, 1) - 1 < 0)
+            goc__fatal("findrunnable: negative nmspinning");
+        atomic_thread_fence(memory_order_seq_cst);
+
+        if (atomic_load(&goc__sched.runqsize) != 0) {
+            goc__lock(&goc__sched.lock);
+            P *p2 = pidlegetSpinning();
+            goc__unlock(&goc__sched.lock);
+            if (p2) {
+                acquirep(m, p2);
+                become_spinning(m);
+                goto top;
+            }
+        }
+        int32_t n = nprocs();
+        for (int32_t i = 0; i < n; i++) {
+            P *p2 = goc__allp[i];
+            if (p2 && !goc__runqempty(p2)) {
+                goc__lock(&goc__sched.lock);
+                P *p3 = pidlegetSpinning();
+                goc__unlock(&goc__sched.lock);
+                if (p3) {
+                    acquirep(m, p3);
+                    become_spinning(m);
+                    goto top;
+                }
+                break;
+            }
+        }
+        for (int32_t i = 0; i < n; i++) {
+            P *p2 = goc__allp[i];
+            int64_t w = p2 ? goc__timers_next(p2) : 0;
+            if (w != 0 && (pollUntil == 0 || w < pollUntil))
+                pollUntil = w;
+        }
+    }
+
+    /* Block in netpoll until I/O or the next timer: one M at most. */
+    if (goc__netpoll_inited() && (goc__netpoll_anywaiters() || pollUntil != 0) &&
+        atomic_exchange(&goc__sched.lastpoll, 0) != 0) {
+        atomic_store(&goc__sched.pollUntil, pollUntil);
+        int64_t delay = -1;
+        if (pollUntil != 0) {
+            now = goc__nanotime();
+            delay = pollUntil - now;
+            if (delay < 0)
+                delay = 0;
+        }
+        G *list = goc__netpoll(delay);
+        now = goc__nanotime();
+        atomic_store(&goc__sched.pollUntil, 0);
+        atomic_store(&goc__sched.lastpoll, now);
+        goc__lock(&goc__sched.lock);
+        P *p2 = pidleget();
+        goc__unlock(&goc__sched.lock);
+        if (p2 == NULL) {
+            goc__injectglist(list);
+        } else {
+            acquirep(m, p2);
+            if (list) {
+                gp = list;
+                list = gp->schedlink;
+                goc__injectglist(list);
+                casgstatus(gp, G_WAITING, G_RUNNABLE);
+                if (was_spinning)
+                    become_spinning(m);
+                *inherit = false;
+                return gp;
+            }
+            if (was_spinning)
+                become_spinning(m);
+            goto top;
+        }
+    } else if (pollUntil != 0 && goc__netpoll_inited()) {
+        int64_t pu = atomic_load(&goc__sched.pollUntil);
+        if (pu == 0 || pu > pollUntil)
+            goc__netpoll_break();
+    }
+    stopm(m);
+    goto top;
+}
+
+/* The scheduler loop, on g0, forever. */
+static void schedule(M *m) GOC_NORETURN;
+static void schedule(M *m)
+{
+    for (;;) {
+        if (unlikely(m->p == NULL))
+            stopm(m);         /* back from a syscall whose P was taken */
+        G *gp = m->resume;
+        bool inherit = true;
+        if (gp)
+            m->resume = NULL;
+        else {
+            gp = findrunnable(m, &inherit);
+            if (m->spinning)
+                resetspinning(m);
+        }
+        execute(m, gp, inherit);
+        void (*fn)(G *) = m->mcall_fn;
+        m->mcall_fn = NULL;
+        fn(gp);
+    }
+}
+
+/* ------------------------------------------------------------ Ms */
+
+static void *mstart(void *arg)
+{
+    M *m = arg;
+    tls_m = m;
+    m->tid = (pid_t)syscall(SYS_gettid);
+    goc__m_stackbounds(m);
+#if GOC_TSAN
+    m->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    goc__signals_thread_init(m);
+    if (m->nextp) {
+        acquirep(m, m->nextp);
+        m->nextp = NULL;
+    }
+    schedule(m);
+}
+
+static void newm(P *pp, bool spinning, int64_t id)
+{
+    M *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        goc__fatal("out of memory (new M)");
+    m->id = id;
+    m->nextp = pp;
+    m->spinning = spinning;
+    M *old = atomic_load(&goc__allm);
+    do {
+        m->alllink = old;
+    } while (!atomic_compare_exchange_weak(&goc__allm, &old, m));
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* g0: the thread's own stack runs schedule(), timers and netpoll. */
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old_mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+    int rc = pthread_create(&m->thread, &attr, mstart, m);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        goc__fatal("newm: cannot create thread (thread exhaustion)");
+}
+
+int32_t goc__mcount(void) { return (int32_t)goc__sched.mnext; }
+
+/* ------------------------------------------------------- checkdead */
+
+/* sched.lock held.  Called when an M goes idle: if no M runs any G and no
+ * G can be woken by a timer, the network, a blocking call or a foreign
+ * thread, every goroutine is asleep forever. */
+void goc__checkdead(void)
+{
+    if (atomic_load(&goc__sched.main_done) || !atomic_load(&main_started))
+        return;
+    int32_t run = goc__mcount() - goc__sched.nmidle - goc__sched.nmidlelocked -
+                  goc__sched.nmsys;
+    if (run > 0)
+        return;
+    if (run < 0)
+        goc__fatal("checkdead: inconsistent counts");
+    if (atomic_load(&goc__sched.foreign_seen) || atomic_load(&goc__sched.nsyscall) > 0)
+        return;
+    if (goc__timers_pending() || goc__netpoll_anywaiters())
+        return;
+    size_t n = goc__allglen;
+    int waiting = 0;
+    for (size_t i = 0; i < n; i++) {
+        G *gp = goc__allgs[i];
+        uint32_t s = atomic_load(&gp->status);
+        if (s == G_WAITING || s == G_PREEMPTED)
+            waiting++;
+        else if (s == G_RUNNABLE || s == G_RUNNING || s == G_SYSCALL)
+            goc__fatal("checkdead: runnable g");
+    }
+    if (waiting == 0)
+        goc__fatal("no goroutines - deadlock!");
+    goc__fatal("all goroutines are asleep - deadlock!");
+}
+
+/* --------------------------------------------------- GOMAXPROCS */
+
+static P *newp(int32_t id)
+{
+    P *pp = aligned_alloc(64, (sizeof(P) + 63) & ~(size_t)63);
+    if (pp == NULL)
+        goc__fatal("out of memory (new P)");
+    memset(pp, 0, sizeof *pp);
+    pp->id = id;
+    atomic_store(&pp->status, P_DEAD);
+    goc__timers_pinit(pp);
+    return pp;
+}
+
+/* sched.lock held. */
+static void procresize(int32_t n)
+{
+    int32_t old = nprocs();
+    for (int32_t i = 0; i < n; i++) {
+        if (goc__allp[i] == NULL)
+            goc__allp[i] = newp(i);
+        P *pp = goc__allp[i];
+        if (i >= old && atomic_load(&pp->status) == P_DEAD) {
+            atomic_store(&pp->status, P_IDLE);
+            pidleput(pp);
+        }
+    }
+    /* Idle Ps beyond n leave the idle list now; held ones are retired by
+     * their M at its next schedule (retire_p), so running Gs are never
+     * stopped mid-flight. */
+    P **link = &goc__sched.pidle;
+    while (*link) {
+        P *pp = *link;
+        if (pp->id >= n) {
+            *link = pp->link;
+            atomic_fetch_sub(&goc__sched.npidle, 1);
+            atomic_store(&pp->status, P_DEAD);
+            goc__timers_move(pp, goc__allp[0]);
+            goc__stack_flush(pp);
+        } else {
+            link = &pp->link;
+        }
+    }
+    atomic_store(&goc__gomaxprocs, n);
+}
+
+int goc_maxprocs(int n)
+{
+    int32_t old = nprocs();
+    if (n <= 0 || !atomic_load(&runtime_up))
+        return old ? old : goc__default_procs();
+    if (n > GOC_MAXPROCS_LIMIT)
+        n = GOC_MAXPROCS_LIMIT;
+    goc__lock(&goc__sched.lock);
+    procresize(n);
+    goc__unlock(&goc__sched.lock);
+    for (int i = old; i < n; i++)
+        goc__wakep();
+    M *m = goc__getm();
+    if (m && m->p && m->p->id >= n)
+        goc_yield();          /* let our M retire its P now */
+    return old;
+}
+
+/* ------------------------------------------------------- goc_main */
+
+static void parse_env(void)
+{
+    const char *s = getenv("GOC_DEBUG");
+    while (s && *s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char item[64];
+        if (len < sizeof item) {
+            memcpy(item, s, len);
+            item[len] = 0;
+            char *eq = strchr(item, '=');
+            long v = eq ? strtol(eq + 1, NULL, 10) : 1;
+            if (eq)
+                *eq = 0;
+            if (strcmp(item, "schedtrace") == 0)
+                goc__debug.schedtrace_ms = v;
+            else if (strcmp(item, "scheddetail") == 0)
+                goc__debug.scheddetail = v != 0;
+            else if (strcmp(item, "asyncpreemptoff") == 0)
+                goc__debug.asyncpreemptoff = v != 0;
+            else
+                fprintf(stderr, "goc: GOC_DEBUG: unknown setting \"%s\" ignored\n", item);
+        }
+        s = end ? end + 1 : NULL;
+    }
+}
+
+static size_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        v <<= 10;
+    else if (*end == 'm' || *end == 'M')
+        v <<= 20;
+    return (size_t)v;
+}
+
+int goc_main(void (*fn)(void *arg), void *arg)
+{
+    static _Atomic bool called;
+    if (fn == NULL)
+        return -EINVAL;
+    if (atomic_exchange(&called, true))
+        return -EALREADY;
+    parse_env();
+    int32_t procs = goc__default_procs();
+    const char *e = getenv("GOC_MAXPROCS");
+    if (e && *e) {
+        long v = strtol(e, NULL, 10);
+        if (v > 0)
+            procs = v > GOC_MAXPROCS_LIMIT ? GOC_MAXPROCS_LIMIT : (int32_t)v;
+        else
+            fprintf(stderr, "goc: GOC_MAXPROCS=\"%s\" is not a positive number; using %d\n", e, procs);
+    }
+    e = getenv("GOC_STACK");
+    goc__stack_init(e && *e ? parse_size(e) : 0);
+    goc__sched.start_time = goc__nanotime();
+    atomic_store(&goc__sched.lastpoll, goc__sched.start_time);
+    goc__signals_init();
+    goc__preempt_init();
+    goc__netpoll_init();
+    goc__lock(&goc__sched.lock);
+    procresize(procs);
+    goc__unlock(&goc__sched.lock);
+    atomic_store_explicit(&runtime_up, true, memory_order_release);
+
+    if (goc__debug.schedtrace_ms > 0)
+        goc__schedtrace(goc__debug.scheddetail);   /* Go's "SCHED 0ms" line */
+    goc__sysmon_start();
+    G *mg = gfget(NULL);
+    if (mg == NULL)
+        return -ENOMEM;
+    mg->fn = fn;
+    mg->arg = arg;
+    mg->goid = atomic_fetch_add(&goc__sched.goidgen, 1) + 1;
+    main_g = mg;
+    atomic_fetch_add(&goc__sched.ngoroutines, 1);
+#if GOC_TSAN
+    __tsan_release(mg);
+#endif
+    casgstatus(mg, G_DEAD, G_RUNNABLE);
+    goc__lock(&goc__sched.lock);
+    goc__globrunqput(mg);
+    goc__unlock(&goc__sched.lock);
+    atomic_store(&main_started, true);
+    startm(NULL, false);
+    /* The program's main thread waits here; it is not an M, so the main
+     * goroutine may run on any M and goc_main returns on this thread. */
+    goc__notesleep(&main_note);
+    return 0;
+}
+
+bool goc__main_started(void) { return atomic_load(&main_started); }

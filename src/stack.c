@@ -1,0 +1,240 @@
+/*
+ * stack.c — goroutine stacks.
+ *
+ * C keeps pointers into stacks, so stacks cannot move or grow (DESIGN.md #1):
+ * each G gets one fixed-size stack, reserved as virtual memory and committed
+ * page by page as it is touched.  Default 256 KiB: C code is stack-hungrier
+ * than Go (printf ~ 2-8 KiB, getaddrinfo ~ 20-40 KiB, ASan doubles frames),
+ * and the reservation is only address space: 1M goroutines reserve 256 GiB of
+ * the 128 TiB user space and commit only the pages they touch (usually one).
+ *
+ * Layout.  Stacks are carved from chunks of CHUNK_SLOTS slots, one mmap each
+ * (MAP_NORESERVE), so a million stacks cost ~4k kernel mappings, far below
+ * vm.max_map_count (65530).  Each slot is [guard | stack]; the goc_stack
+ * descriptor lives at the top of its own stack (that page is touched by the
+ * first frame anyway).  A slot is carved lazily, so an untouched slot costs
+ * nothing.
+ *
+ * Overflow.  Where the kernel has MADV_GUARD_INSTALL (Linux 6.13+), the guard
+ * is installed in the page tables without splitting the mapping; a touch
+ * faults and trace.c's SIGSEGV handler names the goroutine.  Elsewhere a
+ * canary word at the bottom of each stack is checked at every switch away
+ * from the G (this costs one committed page per stack).
+ *
+ * Caching.  Stacks never go back to the kernel: a dead G's stack goes to its
+ * P's cache (LIFO, so the next G reuses warm pages); above CACHE_MAX the P
+ * spills half to the global pool under pool.lock.  Lock order: pool.lock is
+ * a leaf.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GOC_HAVE_VALGRIND 1
+#endif
+#endif
+
+#include "runtime.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102       /* Linux 6.13 uapi value */
+#endif
+
+enum {
+    CHUNK_SLOTS = 256,               /* slots per mmap: 64 MiB at 256 KiB */
+    CACHE_MAX = 64,                  /* per-P cache high water */
+    CACHE_BATCH = 32,                /* moved per refill / spill */
+    MAX_CHUNKS = 1 << 16,
+};
+#define GUARD_SIZE ((size_t)64 << 10) /* virtual only: catches frames < 64K */
+#define CANARY 0x60c5ac4c0ffee60cULL
+
+struct chunk { char *base; size_t slots; };
+
+static struct {
+    goc_lock     lock;
+    goc_stack   *free;               /* spilled stacks */
+    size_t       nfree;
+    struct chunk chunks[MAX_CHUNKS]; /* for the overflow report */
+    _Atomic size_t nchunks;
+    char        *cur;                /* chunk being carved */
+    size_t       cur_used;
+} pool;
+
+static size_t stack_size = 256 << 10;  /* usable bytes, page multiple */
+static size_t slot_size;
+static bool   use_guard_madvise;
+
+void goc__stack_init(size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (size >= 16 << 10)
+        stack_size = (size + page - 1) & ~(page - 1);
+    slot_size = GUARD_SIZE + stack_size;
+    /* Probe MADV_GUARD_INSTALL once on a scratch mapping. */
+    void *probe = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe != MAP_FAILED) {
+        use_guard_madvise = madvise(probe, page, MADV_GUARD_INSTALL) == 0;
+        munmap(probe, 2 * page);
+    }
+}
+
+size_t goc__stack_size(void) { return stack_size; }
+
+static goc_stack *carve(void)
+{
+    if (pool.cur == NULL || pool.cur_used == CHUNK_SLOTS) {
+        size_t n = atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
+        if (n == MAX_CHUNKS)
+            return NULL;
+        void *base = mmap(NULL, slot_size * CHUNK_SLOTS, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED)
+            return NULL;
+        pool.chunks[n].base = base;
+        pool.chunks[n].slots = CHUNK_SLOTS;
+        atomic_store_explicit(&pool.nchunks, n + 1, memory_order_release);
+        pool.cur = base;
+        pool.cur_used = 0;
+    }
+    char *slot = pool.cur + pool.cur_used * slot_size;
+    pool.cur_used++;
+    if (use_guard_madvise)
+        madvise(slot, GUARD_SIZE, MADV_GUARD_INSTALL);
+    char *lo = slot + GUARD_SIZE;
+    char *top = slot + slot_size;
+    goc_stack *s = (goc_stack *)(top - 64);   /* one cache line at the top */
+    s->lo = lo;
+    s->hi = (char *)s;
+    s->next = NULL;
+    s->owner = NULL;
+    if (!use_guard_madvise)
+        *(uint64_t *)lo = CANARY;
+#ifdef GOC_HAVE_VALGRIND
+    VALGRIND_STACK_REGISTER(lo, s->hi);
+#endif
+    return s;
+}
+
+static goc_stack *pool_get(P *pp)
+{
+    goc__lock(&pool.lock);
+    goc_stack *first = NULL;
+    /* Refill the P's cache with a batch, return one. */
+    for (int i = 0; i < CACHE_BATCH; i++) {
+        goc_stack *s = pool.free;
+        if (s) {
+            pool.free = s->next;
+            pool.nfree--;
+        } else if (first == NULL || pp == NULL) {
+            s = carve();        /* carve only what is needed now */
+            if (s == NULL)
+                break;
+        } else {
+            break;
+        }
+        if (first == NULL) {
+            first = s;
+            if (pp == NULL)
+                break;
+        } else {
+            s->next = pp->stackcache;
+            pp->stackcache = s;
+            pp->stackcachecnt++;
+        }
+    }
+    goc__unlock(&pool.lock);
+    return first;
+}
+
+goc_stack *goc__stack_alloc(P *pp)
+{
+    goc_stack *s = pp ? pp->stackcache : NULL;
+    if (likely(s != NULL)) {
+        pp->stackcache = s->next;
+        pp->stackcachecnt--;
+    } else {
+        s = pool_get(pp);
+        if (s == NULL)
+            return NULL;
+    }
+    s->next = NULL;
+    return s;
+}
+
+static void pool_put_list(goc_stack *head, goc_stack *tail, size_t n)
+{
+    goc__lock(&pool.lock);
+    tail->next = pool.free;
+    pool.free = head;
+    pool.nfree += n;
+    goc__unlock(&pool.lock);
+}
+
+void goc__stack_free(P *pp, goc_stack *s)
+{
+    s->owner = NULL;
+    if (pp == NULL) {
+        pool_put_list(s, s, 1);
+        return;
+    }
+    s->next = pp->stackcache;
+    pp->stackcache = s;
+    if (++pp->stackcachecnt < CACHE_MAX)
+        return;
+    /* Spill the older half; keep the warm top of the LIFO. */
+    goc_stack *keep = pp->stackcache;
+    for (int i = 1; i < CACHE_MAX - CACHE_BATCH; i++)
+        keep = keep->next;
+    goc_stack *head = keep->next, *tail = head;
+    size_t n = 1;
+    while (tail->next) {
+        tail = tail->next;
+        n++;
+    }
+    keep->next = NULL;
+    pp->stackcachecnt -= (int32_t)n;
+    pool_put_list(head, tail, n);
+}
+
+void goc__stack_flush(P *pp)
+{
+    goc_stack *head = pp->stackcache;
+    if (head == NULL)
+        return;
+    goc_stack *tail = head;
+    while (tail->next)
+        tail = tail->next;
+    pool_put_list(head, tail, (size_t)pp->stackcachecnt);
+    pp->stackcache = NULL;
+    pp->stackcachecnt = 0;
+}
+
+bool goc__stack_check_canary(goc_stack *s)
+{
+    return use_guard_madvise || *(volatile uint64_t *)s->lo == CANARY;
+}
+
+G *goc__stack_owner_of(void *addr)
+{
+    char *a = addr;
+    size_t n = atomic_load_explicit(&pool.nchunks, memory_order_acquire);
+    for (size_t i = 0; i < n; i++) {
+        char *base = pool.chunks[i].base;
+        if (a < base || a >= base + slot_size * pool.chunks[i].slots)
+            continue;
+        size_t off = (size_t)(a - base) % slot_size;
+        char *slot = a - off;
+        goc_stack *s = (goc_stack *)(slot + slot_size - 64);
+        /* In the guard, or within a page above it (canary fallback). */
+        if (off < GUARD_SIZE + 4096)
+            return s->owner ? s->owner : (G *)-1;
+        return NULL;
+    }
+    return NULL;
+}

@@ -1,0 +1,314 @@
+/*
+ * trace.c — what the runtime tells the user: fatal errors, the goroutine
+ * dump, schedtrace/scheddetail lines, and the signal handlers behind them
+ * (stack overflow on SIGSEGV, dump on SIGQUIT).
+ *
+ * Fatal paths allocate nothing: messages are constant or formatted into
+ * stack buffers and written with write(2); backtrace() is warmed up at init
+ * so its first use does not call malloc.
+ */
+#define _GNU_SOURCE
+#include <execinfo.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+static const char *const reasons[W_NREASONS] = {
+    [W_ZERO] = "",
+    [W_CHAN_RECV] = "chan receive",
+    [W_CHAN_SEND] = "chan send",
+    [W_CHAN_RECV_NIL] = "chan receive (nil chan)",
+    [W_CHAN_SEND_NIL] = "chan send (nil chan)",
+    [W_SELECT] = "select",
+    [W_SELECT_NO_CASES] = "select (no cases)",
+    [W_SLEEP] = "sleep",
+    [W_IO_WAIT] = "IO wait",
+    [W_SEMACQUIRE] = "semacquire",
+    [W_SYNC_MUTEX_LOCK] = "sync.Mutex.Lock",
+    [W_SYNC_RWMUTEX_RLOCK] = "sync.RWMutex.RLock",
+    [W_SYNC_RWMUTEX_LOCK] = "sync.RWMutex.Lock",
+    [W_SYNC_WAITGROUP_WAIT] = "sync.WaitGroup.Wait",
+    [W_SYNC_COND_WAIT] = "sync.Cond.Wait",
+    [W_TIMER_GOROUTINE_IDLE] = "timer goroutine (idle)",
+    [W_PREEMPTED] = "preempted",
+    [W_SYSCALL_NOP] = "syscall",
+};
+
+const char *goc__waitreason_str(int r)
+{
+    return r >= 0 && r < W_NREASONS && reasons[r] ? reasons[r] : "waiting";
+}
+
+static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int fd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof buf - 1)
+        n = sizeof buf - 1;
+    if (n > 0 && write(fd, buf, (size_t)n) < 0) {
+        /* nothing more to do on a fatal path */
+    }
+}
+
+static const char *status_str(G *gp)
+{
+    switch (atomic_load(&gp->status)) {
+    case G_RUNNABLE: return "runnable";
+    case G_RUNNING: return "running";
+    case G_SYSCALL: return "syscall";
+    case G_WAITING: return goc__waitreason_str(gp->waitreason);
+    case G_PREEMPTED: return "preempted";
+    case G_DEAD: return "dead";
+    default: return "idle";
+    }
+}
+
+/* Walk a parked G's frame-pointer chain from the frame goc__ctx_switch
+ * left (context_<arch>.S gives the offsets). */
+static int parked_pcs(G *gp, void **pcs, int max)
+{
+    if (gp->stack == NULL || gp->sp == NULL)
+        return 0;
+    uintptr_t lo = (uintptr_t)gp->stack->lo, hi = (uintptr_t)gp->stack->hi;
+    uintptr_t sp = (uintptr_t)gp->sp, fp, pc;
+#if defined(__x86_64__)
+    fp = *(uintptr_t *)(sp + 48);
+    pc = *(uintptr_t *)(sp + 56);
+#elif defined(__aarch64__)
+    fp = *(uintptr_t *)(sp + 80);
+    pc = *(uintptr_t *)(sp + 88);
+#else
+    return 0;
+#endif
+    int n = 0;
+    while (n < max && pc != 0) {
+        pcs[n++] = (void *)pc;
+        if (fp < lo || fp + 16 > hi || (fp & 7))
+            break;
+        uintptr_t next = ((uintptr_t *)fp)[0];
+        pc = ((uintptr_t *)fp)[1];
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+static void dump_one(int fd, G *gp, bool current)
+{
+    int64_t waited = 0;
+    if (atomic_load(&gp->status) == G_WAITING && gp->waitsince)
+        waited = (goc__nanotime() - gp->waitsince) / 1000000;
+    if (waited > 0)
+        say(fd, "goroutine %llu [%s, %lld ms]:\n", (unsigned long long)gp->goid,
+            status_str(gp), (long long)waited);
+    else
+        say(fd, "goroutine %llu [%s]:\n", (unsigned long long)gp->goid, status_str(gp));
+    void *pcs[64];
+    int n = 0;
+    if (current)
+        n = backtrace(pcs, 64);
+    else if (atomic_load(&gp->status) != G_RUNNING)
+        n = parked_pcs(gp, pcs, 64);
+    if (n > 0)
+        backtrace_symbols_fd(pcs, n, fd);
+    else if (atomic_load(&gp->status) == G_RUNNING)
+        say(fd, "\t(running on another thread)\n");
+    say(fd, "\n");
+}
+
+void goc__dump_goroutines(int fd)
+{
+    G *self = goc__getg();
+    if (self)
+        dump_one(fd, self, true);
+    size_t n = goc__allglen;
+    for (size_t i = 0; i < n; i++) {
+        G *gp = goc__allgs[i];
+        if (gp == self || atomic_load(&gp->status) == G_DEAD)
+            continue;
+        dump_one(fd, gp, false);
+    }
+}
+
+static _Atomic int fatal_entered;
+
+static void die(const char *msg, bool dump) GOC_NORETURN;
+static void die(const char *msg, bool dump)
+{
+    if (atomic_fetch_add(&fatal_entered, 1) > 0) {
+        /* Another thread is already reporting: let it finish. */
+        for (;;)
+            pause();
+    }
+    atomic_store(&goc__sched.dying, true);
+    say(2, "fatal error: %s\n\n", msg);
+    if (dump)
+        goc__dump_goroutines(2);
+    _exit(2);
+}
+
+void goc__fatal(const char *msg) { die(msg, true); }
+void goc__fatal_nodump(const char *msg) { die(msg, false); }
+
+void goc__stack_overflow(G *gp)
+{
+    say(2, "runtime: goroutine %llu stack overflow (stack %zu bytes)\n",
+        gp ? (unsigned long long)gp->goid : 0ULL, goc__stack_size());
+    die("stack overflow", true);
+}
+
+/* ---------------------------------------------------------- schedtrace */
+
+void goc__schedtrace(bool detailed)
+{
+    int64_t start = goc__sched.start_time;
+    int64_t now = goc__nanotime();
+    int32_t np = atomic_load(&goc__gomaxprocs);
+    char line[4096];
+    int off = snprintf(line, sizeof line,
+        "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
+        "needspinning=%d idlethreads=%d runqueue=%d",
+        (long long)((now - start) / 1000000), np, atomic_load(&goc__sched.npidle),
+        goc__mcount() + 1, atomic_load(&goc__sched.nmspinning),
+        atomic_load(&goc__sched.needspinning), goc__sched.nmidle,
+        atomic_load(&goc__sched.runqsize));
+    if (detailed) {
+        off += snprintf(line + off, sizeof line - (size_t)off,
+            " gcwaiting=false nmidlelocked=%d stopwait=0 sysmonwait=%s\n",
+            goc__sched.nmidlelocked, atomic_load(&goc__sched.sysmonwait) ? "true" : "false");
+        say(1, "%s", line);
+        for (int32_t i = 0; i < np; i++) {
+            P *pp = goc__allp[i];
+            if (!pp)
+                continue;
+            M *m = atomic_load(&pp->m);
+            char mid[24] = "nil";
+            if (m)
+                snprintf(mid, sizeof mid, "%lld", (long long)m->id);
+            say(1, "  P%d: status=%u schedtick=%u syscalltick=%u m=%s runqsize=%u gfreecnt=%d timerslen=%lld\n",
+                i, atomic_load(&pp->status), atomic_load(&pp->schedtick),
+                atomic_load(&pp->syscalltick), mid, goc__runqlen(pp), pp->gfreecnt,
+                (long long)(goc__timers_next(pp) != 0));
+        }
+        for (M *m = atomic_load(&goc__allm); m; m = m->alllink) {
+            G *cg = atomic_load(&m->curg);
+            P *pp = m->p;
+            char pid[24] = "nil", gid[24] = "nil";
+            if (pp)
+                snprintf(pid, sizeof pid, "%d", pp->id);
+            if (cg)
+                snprintf(gid, sizeof gid, "%llu", (unsigned long long)cg->goid);
+            say(1, "  M%lld: p=%s curg=%s mallocing=0 throwing=0 preemptoff= locks=%d dying=0 spinning=%s blocked=%s lockedg=nil\n",
+                (long long)m->id, pid, gid, m->locks, m->spinning ? "true" : "false",
+                m->blocked ? "true" : "false");
+        }
+        goc__allg_lock();
+        size_t n = goc__allglen;
+        for (size_t i = 0; i < n; i++) {
+            G *gp = goc__allgs[i];
+            uint32_t st = atomic_load(&gp->status);
+            if (st == G_DEAD)
+                continue;
+            M *m = atomic_load(&gp->m);
+            char mid[24] = "nil";
+            if (m)
+                snprintf(mid, sizeof mid, "%lld", (long long)m->id);
+            say(1, "  G%llu: status=%u(%s) m=%s lockedm=nil\n", (unsigned long long)gp->goid,
+                st, st == G_WAITING ? goc__waitreason_str(gp->waitreason) : "", mid);
+        }
+        goc__allg_unlock();
+        return;
+    }
+    off += snprintf(line + off, sizeof line - (size_t)off, " [");
+    for (int32_t i = 0; i < np && off < (int)sizeof line - 32; i++)
+        off += snprintf(line + off, sizeof line - (size_t)off, i ? " %u" : "%u",
+                        goc__allp[i] ? goc__runqlen(goc__allp[i]) : 0);
+    off += snprintf(line + off, sizeof line - (size_t)off, "] schedticks=[");
+    for (int32_t i = 0; i < np && off < (int)sizeof line - 32; i++)
+        off += snprintf(line + off, sizeof line - (size_t)off, i ? " %u" : "%u",
+                        goc__allp[i] ? atomic_load(&goc__allp[i]->schedtick) : 0);
+    snprintf(line + off, sizeof line - (size_t)off, "]\n");
+    say(1, "%s", line);
+}
+
+/* ------------------------------------------------------------- signals */
+
+static struct sigaction old_segv, old_bus, old_quit;
+
+static void chain(int sig, siginfo_t *si, void *uc, struct sigaction *old)
+{
+    if (old->sa_flags & SA_SIGINFO) {
+        if (old->sa_sigaction) {
+            old->sa_sigaction(sig, si, uc);
+            return;
+        }
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    /* Default action: restore it and let the fault happen again. */
+    signal(sig, SIG_DFL);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    G *owner = goc__stack_owner_of(si->si_addr);
+    if (owner != NULL) {
+        if (owner == (G *)-1)
+            owner = goc__getg();
+        goc__stack_overflow(owner);
+    }
+    chain(sig, si, uc, sig == SIGSEGV ? &old_segv : &old_bus);
+}
+
+static void on_quit(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    (void)sig;
+    if (atomic_fetch_add(&fatal_entered, 1) > 0)
+        for (;;)
+            pause();
+    say(2, "SIGQUIT: quit\n\n");
+    goc__dump_goroutines(2);
+    _exit(2);
+}
+
+void goc__signals_thread_init(M *m)
+{
+    size_t sz = 64 << 10;
+    m->altstack = malloc(sz);
+    if (m->altstack) {
+        stack_t ss = { .ss_sp = m->altstack, .ss_size = sz, .ss_flags = 0 };
+        sigaltstack(&ss, NULL);
+    }
+}
+
+void goc__signals_init(void)
+{
+    void *warm[2];
+    backtrace(warm, 2);        /* loads libgcc now, not on a fatal path */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_sigaction = on_segv;
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    /* SIGQUIT dumps, as Go, unless the program already handles it. */
+    sigaction(SIGQUIT, NULL, &old_quit);
+    if (old_quit.sa_handler == SIG_DFL) {
+        sa.sa_sigaction = on_quit;
+        sigaction(SIGQUIT, &sa, NULL);
+    }
+}
