@@ -4,7 +4,8 @@
  * parse.c    the request-head parser and the chunked-body decoder: pure
  *            functions over a byte buffer, no runtime calls (unit-tested and
  *            fuzzed without the scheduler).
- * server.c   listener, accept loop, connection goroutines, response writer.
+ * server.c   listener, accept loop, connection goroutines (reading requests).
+ * response.c the response writer: status, headers, Date, body framing.
  * mux.c      the ServeMux-like router.
  * debug.c    the /debug/goc handler.
  *
@@ -76,5 +77,93 @@ int goc_http__chunked_decode(goc_http__chunked *ck, char *buf, size_t len,
 /* ASCII case-insensitive equality of a[0..n) and the lowercase string b of
  * length n. */
 int goc_http__ieq(const char *a, const char *b, size_t n);
+
+/* ------------------------------------------ server.c and response.c -- */
+
+#include "goc.h"
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#define GOC_HTTP__MS  ((int64_t)1000000)
+#define GOC_HTTP__SEC (1000 * GOC_HTTP__MS)
+
+#define GOC_HTTP__RB_INIT   4096
+#define GOC_HTTP__RB_SHRINK (64 * 1024)
+/* Responses are batched until 64 KiB, then written mid-batch. */
+#define GOC_HTTP__OB_FLUSH  (64 * 1024)
+/* A body past 32 KiB goes out as it is written (chunked / streamed). */
+#define GOC_HTTP__BB_STREAM (32 * 1024)
+
+enum { GOC_HTTP__CS_ACTIVE, GOC_HTTP__CS_IDLE };
+
+/* Ways a connection ends (besides answering an error status). */
+enum { GOC_HTTP__STOP = -1 };
+
+/* A growable byte buffer (malloc); zero value is empty. */
+typedef struct goc_http__buf {
+    char  *p;
+    size_t len, cap;
+} goc_http__buf;
+
+/* Body framing of a response once its head is sent. */
+enum { GOC_HTTP__BODY_CHUNKED = 1, GOC_HTTP__BODY_RAW = 2 };
+
+struct goc_http_response {
+    struct goc_http__conn *c;
+    int      status;        /* 0: not set (200) */
+    int      head_sent;     /* head in ob or written: no more headers */
+    int      framing;       /* BODY_* once head_sent */
+    int      is_head;       /* HEAD request: count body bytes, send none */
+    int      has_date, has_ctype, close;
+    int64_t  declared;      /* Content-Length from the handler, or -1 */
+    uint64_t written;       /* body bytes the handler wrote */
+    int      err;           /* first write error (sticky) */
+    goc_http__buf     hb;            /* the handler's header lines, "N: v\r\n"... */
+    goc_http__buf     bb;            /* body not yet framed */
+};
+
+typedef struct goc_http__conn {
+    goc_http_server *s;
+    int      fd;
+    struct goc_http__conn *prev, *next;      /* s->conns; under s->mu */
+    _Atomic int state;             /* shared: CS_* */
+    char    *rb;
+    size_t   rpos, rlen, rcap;
+    goc_http__buf     ob;                   /* responses not yet written */
+    int64_t  rd, wd;               /* deadlines set on fd; INT64_MAX: none */
+    int64_t  t_read;               /* goc_now() of the last read */
+    int64_t  t_req;                /* first byte of this request, 0: none */
+    int      has_req;              /* req points into rb */
+    uint32_t nreq;                 /* requests not yet counted in stats */
+    goc_http_request req;
+    goc_http__head hd;
+    goc_http__scan sc;
+    struct goc_http_response w;
+    goc_http_header hdrs[];        /* cfg.max_headers */
+} goc_http__conn;
+
+struct goc_http_server {
+    goc_http_server_config cfg;
+    int         lfd;               /* listener, -1 when none */
+    _Atomic int shutting;
+    _Atomic int serving;
+    goc_mutex   mu;
+    goc_http__conn *conns;             /* under mu */
+    size_t      nconns;            /* under mu */
+    int         free_pending;      /* under mu: last conn frees s */
+    _Atomic uint64_t accepted, open, requests, bad, timeouts;
+};
+
+int  goc_http__buf_reserve(goc_http__buf *b, size_t extra);  /* 0, -ENOMEM */
+int  goc_http__buf_put(goc_http__buf *b, const void *p, size_t n);
+void goc_http__buf_free(goc_http__buf *b);
+
+/* server.c: write the connection's pending responses (ob); 0 or <0. */
+int  goc_http__flush(goc_http__conn *c);
+/* response.c: prepare w for c's current request; frame what the handler
+ * left into c->ob once it returned. */
+void goc_http__response_reset(struct goc_http_response *w, goc_http__conn *c);
+void goc_http__response_finish(struct goc_http_response *w);
 
 #endif /* GOC_HTTP_INTERNAL_H */

@@ -1,6 +1,6 @@
 /*
- * http/server.c — listener, accept loop, one goroutine per connection, and
- * the response writer.
+ * http/server.c — listener, accept loop, one goroutine per connection
+ * reading requests (the response writer is response.c).
  *
  * A connection (struct conn) is owned by its goroutine; only the fields
  * marked "shared" are touched by others (the shutdown poller).
@@ -29,8 +29,8 @@
  * the timer heap per request; the cost is a write timeout that fires between
  * half and all of write_timeout.
  *
- * Connection states (shared, atomic): CS_ACTIVE while a request is being
- * read or handled, CS_IDLE while blocked waiting for the first byte of the
+ * Connection states (shared, atomic): GOC_HTTP__CS_ACTIVE while a request is being
+ * read or handled, GOC_HTTP__CS_IDLE while blocked waiting for the first byte of the
  * next request.  Shutdown pokes idle connections (deadline in the past) and
  * lets active ones finish their response, as Go's Server.Shutdown does.
  *
@@ -38,8 +38,6 @@
  * free_pending.  Nothing blocks while holding it (goc_set_deadline does not).
  */
 #include "internal.h"
-
-#include "goc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -52,207 +50,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define MS ((int64_t)1000000)
-#define SEC (1000 * MS)
+#define MS  GOC_HTTP__MS
+#define SEC GOC_HTTP__SEC
+
+typedef goc_http__conn conn;
 
 /* 4096: a hello-world request is ~40 bytes and a browser's ~500; Go's bufio
  * reader is also 4 KiB.  Buffers above 64 KiB are given back when drained. */
-#define RB_INIT   4096
-#define RB_SHRINK (64 * 1024)
-/* Responses are batched until 64 KiB, then written mid-batch. */
-#define OB_FLUSH  (64 * 1024)
-/* A body past 32 KiB goes out as it is written (chunked / streamed). */
-#define BB_STREAM (32 * 1024)
-
-enum { CS_ACTIVE, CS_IDLE };
-
-/* Ways a connection ends (besides answering an error status). */
-enum { STOP = -1 };
-
-typedef struct gbuf {
-    char  *p;
-    size_t len, cap;
-} gbuf;
-
-/* Body framing of a response once its head is sent. */
-enum { BODY_CHUNKED = 1, BODY_RAW = 2 };
-
-struct goc_http_response {
-    struct conn *c;
-    int      status;        /* 0: not set (200) */
-    int      head_sent;     /* head in ob or written: no more headers */
-    int      framing;       /* BODY_* once head_sent */
-    int      is_head;       /* HEAD request: count body bytes, send none */
-    int      has_date, has_ctype, close;
-    int64_t  declared;      /* Content-Length from the handler, or -1 */
-    uint64_t written;       /* body bytes the handler wrote */
-    int      err;           /* first write error (sticky) */
-    gbuf     hb;            /* the handler's header lines, "N: v\r\n"... */
-    gbuf     bb;            /* body not yet framed */
-};
-
-typedef struct conn {
-    goc_http_server *s;
-    int      fd;
-    struct conn *prev, *next;      /* s->conns; under s->mu */
-    _Atomic int state;             /* shared: CS_* */
-    char    *rb;
-    size_t   rpos, rlen, rcap;
-    gbuf     ob;                   /* responses not yet written */
-    int64_t  rd, wd;               /* deadlines set on fd; INT64_MAX: none */
-    int64_t  t_read;               /* goc_now() of the last read */
-    int64_t  t_req;                /* first byte of this request, 0: none */
-    int      has_req;              /* req points into rb */
-    uint32_t nreq;                 /* requests not yet counted in stats */
-    goc_http_request req;
-    goc_http__head hd;
-    goc_http__scan sc;
-    struct goc_http_response w;
-    goc_http_header hdrs[];        /* cfg.max_headers */
-} conn;
-
-struct goc_http_server {
-    goc_http_server_config cfg;
-    int         lfd;               /* listener, -1 when none */
-    _Atomic int shutting;
-    _Atomic int serving;
-    goc_mutex   mu;
-    conn       *conns;             /* under mu */
-    size_t      nconns;            /* under mu */
-    int         free_pending;      /* under mu: last conn frees s */
-    _Atomic uint64_t accepted, open, requests, bad, timeouts;
-};
-
-/* ----------------------------------------------------------- buffers -- */
-
-static int gbuf_reserve(gbuf *b, size_t extra)
-{
-    if (b->cap - b->len >= extra)
-        return 0;
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    while (cap - b->len < extra)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int gbuf_put(gbuf *b, const void *p, size_t n)
-{
-    if (gbuf_reserve(b, n) != 0)
-        return -ENOMEM;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-static void gbuf_free(gbuf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
-static char *utoa(char *end, uint64_t v)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
-    return end;
-}
-
-/* -------------------------------------------------------- status text -- */
-
-const char *goc_http_status_text(int code)
-{
-    switch (code) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    }
-    return "";
-}
-
-/* ---------------------------------------------------------------- Date -- */
-
-/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n": formatted once per second per
- * thread.  Thread-local is safe here: it is only used between two calls
- * that cannot switch goroutines. */
-#define DATE_LEN 37
-static _Thread_local struct { time_t sec; char s[DATE_LEN + 1]; } date_cache;
-
-static void two(char *p, int v)
-{
-    p[0] = (char)('0' + (unsigned)v / 10 % 10);
-    p[1] = (char)('0' + (unsigned)v % 10);
-}
-
-static const char *date_line(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);   /* vDSO: no syscall */
-    if (ts.tv_sec != date_cache.sec || date_cache.s[0] == '\0') {
-        static const char wd[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-        static const char mo[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-        struct tm tm;
-        char *d = date_cache.s;
-        gmtime_r(&ts.tv_sec, &tm);
-        memcpy(d, "Date: ", 6);
-        memcpy(d + 6, wd[(unsigned)tm.tm_wday % 7], 3);
-        memcpy(d + 9, ", ", 2);
-        two(d + 11, tm.tm_mday);
-        d[13] = ' ';
-        memcpy(d + 14, mo[(unsigned)tm.tm_mon % 12], 3);
-        d[17] = ' ';
-        two(d + 18, (tm.tm_year + 1900) / 100);
-        two(d + 20, (tm.tm_year + 1900) % 100);
-        d[22] = ' ';
-        two(d + 23, tm.tm_hour);
-        d[25] = ':';
-        two(d + 26, tm.tm_min);
-        d[28] = ':';
-        two(d + 29, tm.tm_sec);
-        memcpy(d + 31, " GMT\r\n", 7);
-        d[DATE_LEN] = '\0';
-        date_cache.sec = ts.tv_sec;
-    }
-    return date_cache.s;
-}
-
 /* ------------------------------------------------------------ deadlines -- */
 
 static int apply_deadlines(conn *c)
@@ -298,7 +102,7 @@ static ssize_t conn_read(conn *c, int64_t d)
 }
 
 /* Write ob out.  0 or a negative errno. */
-static int flush_ob(conn *c)
+int goc_http__flush(conn *c)
 {
     if (c->ob.len == 0)
         return 0;
@@ -388,18 +192,18 @@ static void consume(conn *c, size_t n)
     if (c->rpos < c->rlen)
         return;
     c->rpos = c->rlen = 0;
-    if (c->rcap > RB_SHRINK) {
-        char *p = realloc(c->rb, RB_INIT);
+    if (c->rcap > GOC_HTTP__RB_SHRINK) {
+        char *p = realloc(c->rb, GOC_HTTP__RB_INIT);
         if (p) {
             c->rb = p;
-            c->rcap = RB_INIT;
+            c->rcap = GOC_HTTP__RB_INIT;
         }
     }
 }
 
 /* ---------------------------------------------------------- requests -- */
 
-/* Parse the next head, reading as needed.  0, STOP, or an error status. */
+/* Parse the next head, reading as needed.  0, GOC_HTTP__STOP, or an error status. */
 static int read_head(conn *c)
 {
     const goc_http_server_config *cfg = &c->s->cfg;
@@ -416,44 +220,44 @@ static int read_head(conn *c)
                 return rc;
             }
         }
-        if (flush_ob(c) < 0)
-            return STOP;
+        if (goc_http__flush(c) < 0)
+            return GOC_HTTP__STOP;
         int idle = c->rpos == c->rlen;
         if (idle && atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
-            return STOP;
+            return GOC_HTTP__STOP;
         /* grows to at most twice max_header_bytes: beyond that parse.c
          * has answered 431 */
         if (room(c, 0) < 0)
             return 503;
         int64_t d;
         if (idle) {
-            atomic_store_explicit(&c->state, CS_IDLE, memory_order_release);
+            atomic_store_explicit(&c->state, GOC_HTTP__CS_IDLE, memory_order_release);
             d = after(goc_now(), cfg->idle_timeout);
         } else {
             d = after(c->t_req, cfg->read_header_timeout);
         }
         ssize_t n = conn_read(c, d);
         if (idle)
-            atomic_store_explicit(&c->state, CS_ACTIVE, memory_order_release);
+            atomic_store_explicit(&c->state, GOC_HTTP__CS_ACTIVE, memory_order_release);
         if (n <= 0)
-            return STOP;
+            return GOC_HTTP__STOP;
     }
 }
 
 static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-/* Block for more body bytes; 0, STOP or a status. */
+/* Block for more body bytes; 0, GOC_HTTP__STOP or a status. */
 static int more_body(conn *c, int *sent_continue)
 {
     if (c->hd.expect_continue && !*sent_continue) {
         *sent_continue = 1;
-        if (gbuf_put(&c->ob, continue_100, sizeof continue_100 - 1) < 0)
+        if (goc_http__buf_put(&c->ob, continue_100, sizeof continue_100 - 1) < 0)
             return 503;
     }
-    if (flush_ob(c) < 0)
-        return STOP;
+    if (goc_http__flush(c) < 0)
+        return GOC_HTTP__STOP;
     ssize_t n = conn_read(c, after(c->t_req, c->s->cfg.read_timeout));
-    return n <= 0 ? STOP : 0;
+    return n <= 0 ? GOC_HTTP__STOP : 0;
 }
 
 static int read_fixed_body(conn *c, size_t *consumed)
@@ -515,303 +319,6 @@ static int read_chunked_body(conn *c, size_t *consumed)
     return 0;
 }
 
-/* ---------------------------------------------------------- responses -- */
-
-static void response_reset(struct goc_http_response *w, conn *c)
-{
-    w->c = c;
-    w->status = 0;
-    w->head_sent = w->framing = 0;
-    w->is_head = c->req.method_len == 4 && memcmp(c->req.method, "HEAD", 4) == 0;
-    w->has_date = w->has_ctype = 0;
-    w->close = !c->req.keep_alive;
-    w->declared = -1;
-    w->written = 0;
-    w->err = 0;
-    w->hb.len = 0;
-    w->bb.len = 0;
-}
-
-static int code_allows_body(int code)
-{
-    return code >= 200 && code != 204 && code != 304;
-}
-
-/* Append the status line and headers.  length: Content-Length to send, or
- * -1 for none (chunked or close-delimited framing, decided by the caller). */
-static int put_head(struct goc_http_response *w, int64_t length, int chunked)
-{
-    conn *c = w->c;
-    int code = w->status ? w->status : 200;
-    char line[96], *e = line + sizeof line, *p;
-    gbuf *ob = &c->ob;
-
-    if (gbuf_reserve(ob, 256 + w->hb.len) < 0)
-        return -ENOMEM;
-    if (code == 200 && c->req.version_minor == 1) {
-        memcpy(ob->p + ob->len, "HTTP/1.1 200 OK\r\n", 17);
-        ob->len += 17;
-    } else {
-        const char *reason = goc_http_status_text(code);
-        int n = snprintf(line, sizeof line, "HTTP/1.%d %d %s\r\n",
-                         c->req.version_minor, code, reason);
-        memcpy(ob->p + ob->len, line, (size_t)n);
-        ob->len += (size_t)n;
-    }
-    if (!w->has_date) {
-        memcpy(ob->p + ob->len, date_line(), DATE_LEN);
-        ob->len += DATE_LEN;
-    }
-    if (w->hb.len) {
-        memcpy(ob->p + ob->len, w->hb.p, w->hb.len);
-        ob->len += w->hb.len;
-    }
-    if (code_allows_body(code)) {
-        if (!w->has_ctype && (length > 0 || length == -1)) {
-            static const char ct[] = "Content-Type: text/plain; charset=utf-8\r\n";
-            memcpy(ob->p + ob->len, ct, sizeof ct - 1);
-            ob->len += sizeof ct - 1;
-        }
-        if (chunked) {
-            static const char te[] = "Transfer-Encoding: chunked\r\n";
-            memcpy(ob->p + ob->len, te, sizeof te - 1);
-            ob->len += sizeof te - 1;
-        } else if (length >= 0) {
-            memcpy(ob->p + ob->len, "Content-Length: ", 16);
-            ob->len += 16;
-            p = utoa(e - 2, (uint64_t)length);
-            e[-2] = '\r';
-            e[-1] = '\n';
-            memcpy(ob->p + ob->len, p, (size_t)(e - p));
-            ob->len += (size_t)(e - p);
-        }
-    }
-    if (w->close && c->req.version_minor == 1) {
-        memcpy(ob->p + ob->len, "Connection: close\r\n", 19);
-        ob->len += 19;
-    } else if (!w->close && c->req.version_minor == 0) {
-        memcpy(ob->p + ob->len, "Connection: keep-alive\r\n", 24);
-        ob->len += 24;
-    }
-    memcpy(ob->p + ob->len, "\r\n", 2);
-    ob->len += 2;
-    w->head_sent = 1;
-    return 0;
-}
-
-/* Send the head (if not yet) and the buffered body now. */
-static int stream(struct goc_http_response *w)
-{
-    conn *c = w->c;
-    int rc;
-
-    if (w->err)
-        return w->err;
-    if (!w->head_sent) {
-        int code = w->status ? w->status : 200;
-        if (w->declared >= 0 || !code_allows_body(code)) {
-            rc = put_head(w, code_allows_body(code) ? w->declared : -1, 0);
-            w->framing = BODY_RAW;
-        } else if (c->req.version_minor == 1) {
-            rc = put_head(w, -1, 1);
-            w->framing = BODY_CHUNKED;
-        } else {
-            w->close = 1;                  /* HTTP/1.0: end by closing */
-            rc = put_head(w, -1, 0);
-            w->framing = BODY_RAW;
-        }
-        if (rc < 0)
-            return w->err = rc;
-    }
-    if (w->bb.len && !w->is_head) {
-        if (w->framing == BODY_CHUNKED) {
-            char hex[24];
-            int n = snprintf(hex, sizeof hex, "%zx\r\n", w->bb.len);
-            if (gbuf_put(&c->ob, hex, (size_t)n) < 0
-                || gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0
-                || gbuf_put(&c->ob, "\r\n", 2) < 0)
-                return w->err = -ENOMEM;
-        } else if (gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0) {
-            return w->err = -ENOMEM;
-        }
-    }
-    w->bb.len = 0;
-    if ((rc = flush_ob(c)) < 0)
-        return w->err = rc;
-    return 0;
-}
-
-/* The handler returned: frame what it left into ob. */
-static void finish(struct goc_http_response *w)
-{
-    conn *c = w->c;
-
-    if (atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
-        w->close = 1;                      /* shutting down: last response */
-    if (!w->head_sent) {
-        int64_t len = (int64_t)w->written;
-        if (w->is_head && w->declared >= 0)
-            len = w->declared;
-        if (put_head(w, len, 0) < 0
-            || (!w->is_head && gbuf_put(&c->ob, w->bb.p, w->bb.len) < 0))
-            w->err = -ENOMEM;
-        w->bb.len = 0;
-        return;
-    }
-    if (w->err == 0 && w->bb.len)
-        stream(w);
-    if (w->framing == BODY_CHUNKED && !w->is_head && w->err == 0
-        && gbuf_put(&c->ob, "0\r\n\r\n", 5) < 0)
-        w->err = -ENOMEM;
-    if (w->declared >= 0 && (uint64_t)w->declared != w->written && !w->is_head)
-        w->close = 1;                      /* the framing promised is broken */
-}
-
-int goc_http_write_header(goc_http_response *w, int code)
-{
-    if (code < 200 || code > 999)
-        return -EINVAL;
-    if (w->head_sent || w->written)
-        return -EALREADY;
-    w->status = code;
-    return 0;
-}
-
-static int valid_token(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s <= ' ' || *s >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *s))
-            return 0;
-    return 1;
-}
-
-int goc_http_add_header(goc_http_response *w, const char *name, const char *value)
-{
-    size_t nl, vl;
-
-    if (!name || !value || !valid_token(name) || strpbrk(value, "\r\n"))
-        return -EINVAL;
-    if (w->head_sent)
-        return -EALREADY;
-    nl = strlen(name);
-    vl = strlen(value);
-    if (nl == 14 && goc_http__ieq(name, "content-length", 14)) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(value, &end, 10);
-        if (*value < '0' || *value > '9' || *end || errno || v < 0)
-            return -EINVAL;
-        w->declared = v;
-        return 0;
-    }
-    if (nl == 17 && goc_http__ieq(name, "transfer-encoding", 17))
-        return -EINVAL;
-    if (nl == 10 && goc_http__ieq(name, "connection", 10)) {
-        if (vl == 5 && goc_http__ieq(value, "close", 5))
-            w->close = 1;
-        return 0;                          /* the server writes Connection */
-    }
-    if (nl == 4 && goc_http__ieq(name, "date", 4))
-        w->has_date = 1;
-    if (nl == 12 && goc_http__ieq(name, "content-type", 12))
-        w->has_ctype = 1;
-    if (gbuf_reserve(&w->hb, nl + vl + 4) < 0)
-        return -ENOMEM;
-    char *p = w->hb.p + w->hb.len;
-    memcpy(p, name, nl);
-    p[nl] = ':';
-    p[nl + 1] = ' ';
-    memcpy(p + nl + 2, value, vl);
-    p[nl + 2 + vl] = '\r';
-    p[nl + 3 + vl] = '\n';
-    w->hb.len += nl + vl + 4;
-    return 0;
-}
-
-ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n)
-{
-    int code = w->status ? w->status : 200;
-
-    if (w->err)
-        return w->err;
-    if (n == 0)
-        return 0;
-    if (!code_allows_body(code))
-        return -EINVAL;
-    if (w->declared >= 0 && w->written + n > (uint64_t)w->declared)
-        return -EINVAL;
-    w->written += n;
-    if (w->is_head)
-        return (ssize_t)n;
-    if (gbuf_put(&w->bb, buf, n) < 0)
-        return -ENOMEM;
-    if (w->bb.len >= BB_STREAM) {
-        int rc = stream(w);
-        if (rc < 0)
-            return rc;
-    }
-    return (ssize_t)n;
-}
-
-ssize_t goc_http_vprintf(goc_http_response *w, const char *fmt, va_list ap)
-{
-    char small[256];
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(small, sizeof small, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
-        return -EINVAL;
-    if ((size_t)n < sizeof small)
-        return goc_http_write(w, small, (size_t)n);
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        return -ENOMEM;
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    ssize_t rc = goc_http_write(w, big, (size_t)n);
-    free(big);
-    return rc;
-}
-
-ssize_t goc_http_printf(goc_http_response *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    ssize_t rc = goc_http_vprintf(w, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int goc_http_flush(goc_http_response *w)
-{
-    return stream(w);
-}
-
-int goc_http_error(goc_http_response *w, int code, const char *msg)
-{
-    int rc;
-
-    if (w->head_sent || w->written)
-        return -EALREADY;
-    if ((rc = goc_http_write_header(w, code)) < 0)
-        return rc;
-    w->hb.len = 0;
-    w->has_ctype = w->has_date = 0;
-    w->declared = -1;
-    if ((rc = goc_http_add_header(w, "Content-Type", "text/plain; charset=utf-8")) < 0
-        || (rc = goc_http_add_header(w, "X-Content-Type-Options", "nosniff")) < 0)
-        return rc;
-    if (!code_allows_body(code))
-        return 0;
-    ssize_t n = goc_http_write(w, msg, strlen(msg));
-    if (n < 0)
-        return (int)n;
-    n = goc_http_write(w, "\n", 1);
-    return n < 0 ? (int)n : 0;
-}
-
 /* --------------------------------------------------- connection loop -- */
 
 /* Answer a request the server rejects; the connection closes after. */
@@ -826,13 +333,13 @@ static void reply_status(conn *c, int code)
     c->req.keep_alive = 0;
     c->req.method = "";
     c->req.method_len = 0;
-    response_reset(w, c);
+    goc_http__response_reset(w, c);
     w->close = 1;
     w->status = code;
     int n = snprintf(body, sizeof body, "%d %s", code, goc_http_status_text(code));
     goc_http_add_header(w, "Content-Type", "text/plain; charset=utf-8");
     goc_http_write(w, body, (size_t)n);
-    finish(w);
+    goc_http__response_finish(w);
     atomic_fetch_add_explicit(&c->s->bad, 1, memory_order_relaxed);
 }
 
@@ -866,26 +373,26 @@ static void serve_conn(conn *c)
         if (rc == 0)
             rc = c->req.chunked ? read_chunked_body(c, &used)
                                 : read_fixed_body(c, &used);
-        if (rc == STOP)
+        if (rc == GOC_HTTP__STOP)
             return;
         if (rc != 0) {
             reply_status(c, rc);
-            if (flush_ob(c) == 0)
+            if (goc_http__flush(c) == 0)
                 linger(c);
             return;
         }
         struct goc_http_response *w = &c->w;
-        response_reset(w, c);
+        goc_http__response_reset(w, c);
         c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
-        finish(w);
+        goc_http__response_finish(w);
         c->nreq++;
         if (w->err || w->close) {
             if (w->err == 0)
-                flush_ob(c);
+                goc_http__flush(c);
             return;
         }
         consume(c, used);
-        if (c->ob.len >= OB_FLUSH && flush_ob(c) < 0)
+        if (c->ob.len >= GOC_HTTP__OB_FLUSH && goc_http__flush(c) < 0)
             return;
     }
 }
@@ -909,9 +416,9 @@ static void conn_end(conn *c)
     atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
     goc_close(c->fd);
     free(c->rb);
-    gbuf_free(&c->ob);
-    gbuf_free(&c->w.hb);
-    gbuf_free(&c->w.bb);
+    goc_http__buf_free(&c->ob);
+    goc_http__buf_free(&c->w.hb);
+    goc_http__buf_free(&c->w.bb);
     free(c);
     if (free_server)
         free(s);
@@ -929,16 +436,16 @@ static conn *conn_new(goc_http_server *s, int fd)
     conn *c = calloc(1, sizeof *c + s->cfg.max_headers * sizeof(goc_http_header));
     if (!c)
         return NULL;
-    c->rb = malloc(RB_INIT);
+    c->rb = malloc(GOC_HTTP__RB_INIT);
     if (!c->rb) {
         free(c);
         return NULL;
     }
     c->s = s;
     c->fd = fd;
-    c->rcap = RB_INIT;
+    c->rcap = GOC_HTTP__RB_INIT;
     c->rd = c->wd = INT64_MAX;
-    atomic_init(&c->state, CS_ACTIVE);
+    atomic_init(&c->state, GOC_HTTP__CS_ACTIVE);
     return c;
 }
 
@@ -1088,7 +595,7 @@ static size_t poke(goc_http_server *s, int all)
     for (conn *c = s->conns; c; c = c->next)
         if (all)
             goc_set_deadline(c->fd, 1, 1);
-        else if (atomic_load_explicit(&c->state, memory_order_acquire) == CS_IDLE)
+        else if (atomic_load_explicit(&c->state, memory_order_acquire) == GOC_HTTP__CS_IDLE)
             goc_set_deadline(c->fd, 1, 0);
     size_t n = s->nconns;
     goc_mutex_unlock(&s->mu);
