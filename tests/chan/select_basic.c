@@ -57,9 +57,9 @@ struct dup { goc_chan *c; int n; };
 
 static void dup_sender(void *arg)
 {
-    struct dup *d = arg;
-    for (int i = 0; i < d->n; i++)
-        CHECK(goc_chan_send(d->c, &i) == 0);
+    struct dup d = *(struct dup *)arg;   /* main's frame ends with the last send */
+    for (int i = 0; i < d.n; i++)
+        CHECK(goc_chan_send(d.c, &i) == 0);
 }
 
 /* the same channel twice, blocking, with a partner arriving later */
@@ -85,11 +85,11 @@ struct echo { goc_chan *in, *out; int n; };
 
 static void mixed_peer(void *arg)
 {
-    struct echo *e = arg;
-    for (int i = 0; i < e->n; i++) {
+    struct echo e = *(struct echo *)arg;   /* main's frame ends with the last send */
+    for (int i = 0; i < e.n; i++) {
         int v;
-        CHECK(goc_chan_recv(e->in, &v) == 0);
-        CHECK(goc_chan_send(e->out, &v) == 0);
+        CHECK(goc_chan_recv(e.in, &v) == 0);
+        CHECK(goc_chan_send(e.out, &v) == 0);
     }
 }
 
