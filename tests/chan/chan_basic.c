@@ -134,7 +134,9 @@ static void test_fifo(size_t cap)
 static void test_args(void)
 {
     CHECK(goc_chan_make(65537, 1) == NULL);
-    CHECK(goc_chan_make(65536, 0) != NULL);   /* leak: fine in a test */
+    goc_chan *big = goc_chan_make(65536, 0);
+    CHECK(big != NULL);
+    goc_chan_free(big);
     CHECK(goc_chan_make(1 << 16, SIZE_MAX / 2) == NULL);
     CHECK(goc_chan_trysend(NULL, &(int){1}) == -EAGAIN);
     CHECK(goc_chan_tryrecv(NULL, NULL) == -EAGAIN);

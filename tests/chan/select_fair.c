@@ -55,6 +55,8 @@ static void main_fn(void *arg)
     }
     x = chi2(two, 2, n);
     CHECKF(x < 30.0, "chi2 %.1f: %ld %ld", x, two[0], two[1]);
+    for (int i = 0; i < K; i++)
+        goc_chan_free(c[i]);
 }
 
 int main(void)
