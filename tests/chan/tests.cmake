@@ -26,6 +26,6 @@ goc_add_fatal_test(sync_unlock_unlocked ${_s}/mutex_unlock_unlocked.c
 
 # A racy program must be reported by TSan (it exits non-zero).
 if(GOC_SANITIZE STREQUAL "thread")
-  goc_add_test(sync_tsan_racy ${_s}/tsan_racy.c PROCS 1 2)
-  set_tests_properties(sync_tsan_racy.p1 sync_tsan_racy.p2 PROPERTIES WILL_FAIL TRUE)
+  goc_add_test(sync_tsan_racy ${_s}/tsan_racy.c PROCS 2 8 TIMEOUT 60)
+  set_tests_properties(sync_tsan_racy.p2 sync_tsan_racy.p8 PROPERTIES WILL_FAIL TRUE)
 endif()

@@ -1,19 +1,21 @@
 /* tsan_racy.c — an unsynchronised write/write on a plain variable from two
- * goroutines.  Registered only in the ThreadSanitizer build, where it must
- * FAIL (TSan reports the race and exits non-zero): proof that the runtime's
- * own synchronisation does not hide user races. */
+ * goroutines running at the same time on two Ps.  Registered only in the
+ * ThreadSanitizer build, at GOC_MAXPROCS >= 2, where it must FAIL (TSan
+ * reports the race and exits non-zero): the runtime's own synchronisation
+ * must not hide user races.  The writers do not yield, so nothing in the
+ * scheduler orders their accesses. */
 #include <goc.h>
 
-static long racy;
-static _Atomic int finished;
+static volatile long racy;
+static _Atomic int started, finished;
 
 static void writer(void *arg)
 {
-    for (int i = 0; i < 1000; i++) {
+    started++;
+    while (started < 2)
+        ;   /* both run in parallel from here */
+    for (long i = 0; i < 2000000; i++)
         racy += (long)arg;
-        if ((i & 63) == 0)
-            goc_yield();
-    }
     finished++;
 }
 
