@@ -230,10 +230,22 @@ static inline void race_slot(goc_chan *c, size_t i)
     goc__race_release(goc__chanbuf(c, i));
 }
 
+/* Element copies: word-sized elements (the common case) inline, without a
+ * call into libc's memmove. */
+static inline void elem_move(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 4:  memcpy(dst, src, 4); break;
+    case 8:  memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, n); break;
+    }
+}
+
 static inline void elem_copy(void *dst, const void *src, size_t n)
 {
     if (src != NULL)
-        memcpy(dst, src, n);
+        elem_move(dst, src, n);
     else
         memset(dst, 0, n);
 }
@@ -268,7 +280,7 @@ void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
         race_slot(c, c->recvx);
         if (c->elemsize != 0) {
             if (ep != NULL)
-                memcpy(ep, qp, c->elemsize);
+                elem_move(ep, qp, c->elemsize);
             elem_copy(qp, sg->elem, c->elemsize);
         }
         if (++c->recvx == c->dataqsiz)
@@ -295,7 +307,7 @@ void goc__chan_bufrecv(goc_chan *c, void *ep)
 {
     race_slot(c, c->recvx);
     if (ep != NULL && c->elemsize != 0)
-        memcpy(ep, goc__chanbuf(c, c->recvx), c->elemsize);
+        elem_move(ep, goc__chanbuf(c, c->recvx), c->elemsize);
     if (++c->recvx == c->dataqsiz)
         c->recvx = 0;
     atomic_store_explicit(&c->qcount, goc__qcount(c) - 1, memory_order_relaxed);
