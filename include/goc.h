@@ -21,7 +21,10 @@
  *   Thread-locals (__thread / _Thread_local, pthread_getspecific) belong to
  *   the THREAD, not the goroutine: do not keep a pointer to one across such a
  *   call.  errno is the exception: the runtime saves and restores each
- *   goroutine's errno across its switches.
+ *   goroutine's errno across its switches.  (glibc declares &errno constant,
+ *   so within ONE function the compiler may reuse the previous thread's
+ *   &errno after a call that switched threads: read errno right after the
+ *   libc call that set it, as usual, not across goc calls.)
  *   Do not block a goroutine (channel, mutex, sleep...) while holding an OS
  *   lock (pthread_mutex_t): the thread is shared by other goroutines and the
  *   lock may deadlock.  Wrap calls that block the thread itself (read(2) on

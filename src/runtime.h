@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "goc.h"
@@ -125,7 +126,7 @@ void goc__ctx_switch(void **save_sp, void *to_sp);
 /* Build an initial frame on [lo,hi) so the first switch to it runs
  * goc__gstart(); returns the sp to switch to. */
 void *goc__ctx_init(void *lo, void *hi);
-void goc__gstart(void) GOC_NORETURN;   /* sched.c: runs g->fn, then exits */
+void goc__gstart(void) GOC_NORETURN __attribute__((visibility("hidden"))); /* sched.c */
 
 /* --------------------------------------------------------- wait records
  * One record per (G, object) wait, Go's sudog: channels, select, semaphores,
@@ -217,6 +218,7 @@ struct goc_m {
     void            *waitlock;
     uint32_t         fastrand[2];
     pthread_t        thread;
+    sigset_t         sigmask;     /* the creating thread's mask, for mstart */
     pid_t            tid;
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;

@@ -1127,6 +1127,11 @@ static void *mstart(void *arg)
     m->tsan_fiber = __tsan_get_current_fiber();
 #endif
     goc__signals_thread_init(m);
+    /* The creator's mask, plus the signals the runtime needs on Ms. */
+    sigdelset(&m->sigmask, SIGURG);
+    sigdelset(&m->sigmask, SIGSEGV);
+    sigdelset(&m->sigmask, SIGBUS);
+    pthread_sigmask(SIG_SETMASK, &m->sigmask, NULL);
     if (m->nextp) {
         acquirep(m, m->nextp);
         m->nextp = NULL;
@@ -1154,6 +1159,7 @@ static void newm(P *pp, bool spinning, int64_t id)
     sigset_t all, old_mask;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+    m->sigmask = old_mask;
     int rc = pthread_create(&m->thread, &attr, mstart, m);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_attr_destroy(&attr);

@@ -1,0 +1,49 @@
+/* yield_fair.c — goroutines that yield in a loop share the CPU fairly:
+ * after a while no one has made less than a third of the average progress. */
+#include <stdatomic.h>
+#include <goc.h>
+#include "testutil.h"
+
+enum { G = 16 };
+static _Atomic long count[G];
+static _Atomic int stop;
+static _Atomic int exited;
+
+static void yielder(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&count[me], 1, memory_order_relaxed);
+        goc_yield();
+    }
+    atomic_fetch_add(&exited, 1);
+}
+
+static void main_g(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < G; i++)
+        goc_go(yielder, (void *)(intptr_t)i);
+    long target = test_scaled(200000);
+    for (;;) {
+        long total = 0;
+        for (int i = 0; i < G; i++)
+            total += atomic_load(&count[i]);
+        if (total >= target)
+            break;
+        goc_yield();
+    }
+    atomic_store(&stop, 1);
+    long total = 0, min = -1;
+    for (int i = 0; i < G; i++) {
+        long c = atomic_load(&count[i]);
+        total += c;
+        if (min < 0 || c < min)
+            min = c;
+    }
+    CHECKF(min * 3 * G >= total, "min %ld of total %ld", min, total);
+    while (atomic_load(&exited) < G)
+        goc_yield();
+}
+
+int main(void) { return goc_main(main_g, NULL); }
