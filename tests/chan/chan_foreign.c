@@ -6,7 +6,7 @@
 
 enum { NT = 3 };
 
-static goc_chan *to_g, *sel_a, *sel_b;
+static goc_chan *to_g, *sel_a, *sel_b, *hello;
 static goc_mutex mu;
 static long counter;
 static goc_wg wg, start;
@@ -15,6 +15,7 @@ static long n;
 static void *foreign(void *arg)
 {
     long id = (long)arg;
+    CHECK(goc_chan_recv(hello, NULL) == 0);   /* block once: see main_fn */
     for (long i = 0; i < n; i++) {
         long v = id * n + i;
         CHECK(goc_chan_send(to_g, &v) == 0);           /* blocks the thread */
@@ -66,8 +67,14 @@ static void main_fn(void *arg)
     goc_wg_add(&start, 1);
     goc_wg_add(&wg, NT + 2);
     pthread_t th[NT];
+    hello = goc_chan_make(0, 0);
     for (long t = 0; t < NT; t++)
         CHECK(pthread_create(&th[t], NULL, foreign, (void *)t) == 0);
+    /* The deadlock check cannot know about a thread that has not used goc
+     * yet; main stays runnable until every thread has blocked once. */
+    for (int t = 0; t < NT; t++)
+        while (goc_chan_trysend(hello, NULL) != 0)
+            goc_yield();
     CHECK(goc_go(locker, NULL) == 0);
     CHECK(goc_go(feeder, NULL) == 0);
     long *seen = calloc((size_t)(NT * n), sizeof *seen);
