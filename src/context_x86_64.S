@@ -29,9 +29,18 @@ goc__ctx_switch:
         fnstcw  4(%rsp)
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
+        /* Loading MXCSR / the x87 CW is slow (serializing on many cores)
+         * and they almost never differ between goroutines: compare first. */
+        movq    (%rdi), %rcx            /* the frame just saved = live values */
+        movl    (%rsp), %eax
+        cmpl    (%rcx), %eax
+        je      1f
         ldmxcsr (%rsp)
+1:      movzwl  4(%rsp), %eax
+        cmpw    4(%rcx), %ax
+        je      2f
         fldcw   4(%rsp)
-        addq    $8, %rsp
+2:      addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13

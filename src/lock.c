@@ -64,7 +64,7 @@ void goc__usleep(int64_t us)
 
 void goc__lock(goc_lock *l)
 {
-    M *m = goc__getm();
+    M *m = goc__tls_m;
     if (m)
         m->locks++;     /* no async preemption while a runtime lock is held */
     uint32_t v = atomic_exchange_explicit(&l->key, LOCKED, memory_order_acquire);
@@ -105,7 +105,7 @@ void goc__unlock(goc_lock *l)
         goc__fatal("unlock of unlocked lock");
     if (v == SLEEPING)
         goc__futexwakeup(&l->key, 1);
-    M *m = goc__getm();
+    M *m = goc__tls_m;
     if (m)
         m->locks--;
 }

@@ -213,7 +213,8 @@ struct goc_m {
     M               *schedlink;   /* idle list (sched.midle) */
     M               *alllink;     /* allm list */
     void           (*mcall_fn)(G *gp);  /* action g0 runs after a switch */
-    G               *resume;      /* park_m's unlockf refused: run it next */
+    G               *resume;      /* run next, before findrunnable */
+    bool             resume_fresh;/* resume starts a new time slice */
     bool           (*waitunlockf)(G *gp, void *arg);
     void            *waitlock;
     uint32_t         fastrand[2];
@@ -315,6 +316,8 @@ struct goc_debug {
 extern struct goc_debug goc__debug;
 
 /* ------------------------------------------------------------- sched.c */
+extern __thread M *goc__tls_m;  /* this thread's M; runtime-internal use
+                                   only where no switch can intervene */
 G   *goc__getg(void);      /* current G; NULL on g0 or a foreign thread
                               that never blocked; never cached across a
                               switch (noinline, reads the TLS M) */

@@ -57,7 +57,8 @@ _Atomic int32_t goc__gomaxprocs;
 M *_Atomic goc__allm;
 struct goc_debug goc__debug;
 
-static __thread M *tls_m;          /* the M of this thread, NULL if foreign */
+__thread M *goc__tls_m;            /* the M of this thread, NULL if foreign */
+#define tls_m goc__tls_m
 static __thread G *tls_foreign_g;  /* a foreign thread's stand-in G */
 static goc_note main_note;
 static _Atomic bool main_started;
@@ -120,13 +121,17 @@ uint32_t goc__fastrandn(uint32_t n)
     return (uint32_t)(((uint64_t)goc__fastrand() * n) >> 32);
 }
 
+/* Each transition has exactly one party entitled to make it (the M running
+ * the G, or the single waker that dequeued its wait record under the
+ * object's lock, or won selectdone / the pollDesc CAS), so a checked
+ * load + store-release does what Go's CAS loop does without a locked
+ * instruction on every switch. */
 bool goc__casgstatus(G *gp, uint32_t from, uint32_t to)
 {
-    uint32_t old = from;
-    if (atomic_compare_exchange_strong_explicit(&gp->status, &old, to,
-            memory_order_acq_rel, memory_order_relaxed))
-        return true;
-    return false;
+    if (atomic_load_explicit(&gp->status, memory_order_acquire) != from)
+        return false;
+    atomic_store_explicit(&gp->status, to, memory_order_release);
+    return true;
 }
 
 static void casgstatus(G *gp, uint32_t from, uint32_t to)
@@ -417,6 +422,10 @@ void goc__wakep(void)
 {
     /* One spinning M at a time is enough to find new work. */
     int32_t zero = 0;
+    /* No idle P and an M releasing one is already told to spin: nothing
+     * to do (the lock-free form of pidlegetSpinning failing). */
+    if (atomic_load(&goc__sched.npidle) == 0 && atomic_load(&goc__sched.needspinning) == 1)
+        return;
     if (atomic_load(&goc__sched.nmspinning) != 0 ||
         !atomic_compare_exchange_strong(&goc__sched.nmspinning, &zero, 1))
         return;
@@ -527,6 +536,9 @@ static void newproc_on(P *pp, G *newg)
     }
 }
 
+enum { SPAWN_YIELD = 64 };   /* half a ring would spill to global at 128 */
+static void goyield_m(G *gp);
+
 int goc_go(void (*fn)(void *arg), void *arg)
 {
     if (fn == NULL)
@@ -559,6 +571,14 @@ int goc_go(void (*fn)(void *arg), void *arg)
     if (pp) {
         goc__runqput(pp, newg, true);
         m->locks--;
+        /* A spawner that outruns its children lets the queued ones run
+         * (yield to the local tail) before the ring overflows to the global
+         * queue: their G structs and the one warm stack they share stay in
+         * cache, and a spawn storm keeps O(SPAWN_YIELD) Gs alive instead of
+         * millions.  Go lets the spawner run until preempted (10 ms), which
+         * piles up tens of thousands (shared/anchors/README.md). */
+        if (goc__runqlen(pp) >= SPAWN_YIELD && atomic_load_explicit(&main_started, memory_order_relaxed))
+            goc__mcall(goyield_m);
     } else {
         goc__lock(&goc__sched.lock);
         goc__globrunqput(newg);
@@ -570,6 +590,16 @@ int goc_go(void (*fn)(void *arg), void *arg)
 }
 
 static void goexit0(G *gp);
+
+/* Go's goyield_m: back of the LOCAL queue (not the global one). */
+static void goyield_m(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    goc__runqput(m->p, gp, false);
+}
 
 /* Every G starts here, on its own stack, entered from goc__ctx_switch. */
 void goc__gstart(void)
@@ -741,9 +771,15 @@ static void gosched_m(G *gp)
     casgstatus(gp, G_RUNNING, G_RUNNABLE);
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    P *pp = m->p;
     goc__lock(&goc__sched.lock);
     goc__globrunqput(gp);
+    /* Nothing local: take the next G from the global queue under the same
+     * lock hold (what findrunnable would do next anyway). */
+    if (goc__runqempty(pp) && m->asyncq == NULL)
+        m->resume = goc__globrunqget(pp, 0);
     goc__unlock(&goc__sched.lock);
+    m->resume_fresh = m->resume != NULL;
 }
 
 static void goexit0(G *gp)
@@ -1100,9 +1136,11 @@ static void schedule(M *m)
         if (unlikely(m->p == NULL))
             stopm(m);         /* back from a syscall whose P was taken */
         G *gp = m->resume;
-        bool inherit = true;
-        if (gp)
+        bool inherit = !m->resume_fresh;
+        if (gp) {
             m->resume = NULL;
+            m->resume_fresh = false;
+        }
         else {
             gp = findrunnable(m, &inherit);
             if (m->spinning)
