@@ -19,7 +19,8 @@
  * is installed in the page tables without splitting the mapping; a touch
  * faults and trace.c's SIGSEGV handler names the goroutine.  Elsewhere a
  * canary word at the bottom of each stack is checked at every switch away
- * from the G (this costs one committed page per stack).
+ * from the G (this costs one committed page per stack), and the first 8192
+ * stacks also get an mprotect guard.
  *
  * Caching.  Stacks never go back to the kernel: a dead G's stack goes to its
  * P's cache (LIFO, so the next G reuses warm pages); above CACHE_MAX the P
@@ -49,6 +50,11 @@ enum {
     CACHE_MAX = 64,                  /* per-P cache high water */
     CACHE_BATCH = 32,                /* moved per refill / spill */
     MAX_CHUNKS = 1 << 16,
+    /* Without MADV_GUARD_INSTALL, the first stacks still get a real guard
+     * by mprotect: each splits the mapping (2 more kernel mappings), so
+     * 8192 of them stay far below vm.max_map_count; later ones rely on the
+     * canary alone. */
+    MPROTECT_GUARDS = 8192,
 };
 #define GUARD_SIZE ((size_t)64 << 10) /* virtual only: catches frames < 64K */
 #define CANARY 0x60c5ac4c0ffee60cULL
@@ -62,6 +68,7 @@ static struct {
     struct chunk chunks[MAX_CHUNKS]; /* for the overflow report */
     _Atomic size_t nchunks;
     char        *cur;                /* chunk being carved */
+    size_t       nprotected;         /* fallback guards made by mprotect */
     size_t       cur_used;
 } pool;
 
@@ -106,6 +113,9 @@ static goc_stack *carve(void)
     pool.cur_used++;
     if (use_guard_madvise)
         madvise(slot, GUARD_SIZE, MADV_GUARD_INSTALL);
+    else if (pool.nprotected < MPROTECT_GUARDS &&
+             mprotect(slot, GUARD_SIZE, PROT_NONE) == 0)
+        pool.nprotected++;
     char *lo = slot + GUARD_SIZE;
     char *top = slot + slot_size;
     goc_stack *s = (goc_stack *)(top - 64);   /* one cache line at the top */

@@ -1,0 +1,59 @@
+# Makefile — wraps the common commands (the build itself is CMake).
+#   make demo        build, then run the demos (README)
+#   make test        build, then run the whole test suite (README, CI)
+#   make test-asan   the tests under AddressSanitizer + UBSan
+#   make test-tsan   the tests under ThreadSanitizer
+#   make test-aarch64  cross-build for aarch64, run the core tests in qemu-user
+#   make bench       goc vs Go anchors (compare.py), P=1,2
+#   make bench-http  goc vs Go net/http vs nginx under wrk
+#   make install PREFIX=/usr/local
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+PREFIX  ?= /usr/local
+CMAKE   ?= cmake
+CTEST_ARGS ?=
+
+.PHONY: all build demo test test-asan test-tsan test-aarch64 bench bench-http install clean fuzz
+
+all: build
+
+build:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	sh scripts/demo.sh $(BUILD)
+
+test: build
+	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure $(CTEST_ARGS)
+
+test-asan:
+	$(CMAKE) -S . -B build-asan -DGOC_SANITIZE=address >/dev/null
+	$(CMAKE) --build build-asan -j $(JOBS)
+	ctest --test-dir build-asan -j $(JOBS) --output-on-failure -LE slow $(CTEST_ARGS)
+
+test-tsan:
+	$(CMAKE) -S . -B build-tsan -DGOC_SANITIZE=thread >/dev/null
+	$(CMAKE) --build build-tsan -j $(JOBS)
+	ctest --test-dir build-tsan -j $(JOBS) --output-on-failure -LE slow $(CTEST_ARGS)
+
+test-aarch64:
+	$(CMAKE) -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake >/dev/null
+	$(CMAKE) --build build-aarch64 -j $(JOBS)
+	ctest --test-dir build-aarch64 -j $(JOBS) --output-on-failure -L core $(CTEST_ARGS)
+
+bench: build
+	for b in spawn yield parallel pingpong buffered select mutex timers parked; do \
+	  python3 ../shared/anchors/compare.py --procs 1,2 --reps 3 --goc $(BUILD)/bench/goc-bench $$b || exit 1; done
+
+bench-http: build
+	sh scripts/bench_http.sh
+
+fuzz:
+	sh fuzz/run_http_fuzz.sh 60
+
+install: build
+	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-aarch64
