@@ -325,6 +325,7 @@ M   *goc__getm(void);
 G   *goc__getg_or_foreign(void); /* a G for blocking: the foreign thread's
                                     stand-in when not on a goroutine */
 int64_t goc__nanotime(void);
+int64_t goc__nanotime_coarse(void);   /* ~4 ms resolution, cheap */
 uint32_t goc__fastrand(void);
 uint32_t goc__fastrandn(uint32_t n);
 

@@ -107,7 +107,7 @@ static void dump_one(int fd, G *gp, bool current)
 {
     int64_t waited = 0;
     if (atomic_load(&gp->status) == G_WAITING && gp->waitsince)
-        waited = (goc__nanotime() - gp->waitsince) / 1000000;
+        waited = (goc__nanotime_coarse() - gp->waitsince) / 1000000;
     if (waited > 0)
         say(fd, "goroutine %llu [%s, %lld ms]:\n", (unsigned long long)gp->goid,
             status_str(gp), (long long)waited);
