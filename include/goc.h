@@ -78,6 +78,12 @@ int goc_maxprocs(int n);
 /* Goroutines that exist now, the main one included: 1 when main starts. */
 int goc_num_goroutines(void);
 
+/* The scheduler's state in Prometheus text format (P and M states, run-queue
+ * lengths, counters): writes into buf (NUL-terminated when n > 0) and returns
+ * the length the whole text needs, as snprintf does.  goc_http's /debug/goc
+ * handler serves it. */
+int goc_debug_stats(char *buf, size_t n);
+
 /* ----------------------------------------------------------- channels -- */
 
 typedef struct goc_chan goc_chan;

@@ -8,6 +8,7 @@
  * so its first use does not call malloc.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -311,4 +312,59 @@ void goc__signals_init(void)
         sa.sa_sigaction = on_quit;
         sigaction(SIGQUIT, &sa, NULL);
     }
+}
+
+/* ------------------------------------------------------- debug stats */
+
+struct sbuf { char *buf; size_t n, len; };
+
+static void sput(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sput(struct sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->len < b->n ? b->n - b->len : 0;
+    int k = vsnprintf(room ? b->buf + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        b->len += (size_t)k;
+}
+
+int goc_debug_stats(char *buf, size_t n)
+{
+    struct sbuf b = { buf, n, 0 };
+    if (n > 0)
+        buf[0] = 0;
+    int32_t np = atomic_load(&goc__gomaxprocs);
+    sput(&b, "# HELP goc_sched_gomaxprocs Ps (GOC_MAXPROCS).\n# TYPE goc_sched_gomaxprocs gauge\n"
+             "goc_sched_gomaxprocs %d\n", np);
+    sput(&b, "# HELP goc_sched_idle_procs Ps with no M.\n# TYPE goc_sched_idle_procs gauge\n"
+             "goc_sched_idle_procs %d\n", atomic_load(&goc__sched.npidle));
+    sput(&b, "# HELP goc_sched_threads Ms created (plus sysmon).\n# TYPE goc_sched_threads gauge\n"
+             "goc_sched_threads %d\n", goc__mcount() + 1);
+    sput(&b, "# HELP goc_sched_idle_threads Ms parked on their note.\n# TYPE goc_sched_idle_threads gauge\n"
+             "goc_sched_idle_threads %d\n", goc__sched.nmidle);
+    sput(&b, "# HELP goc_sched_spinning_threads Ms looking for work.\n# TYPE goc_sched_spinning_threads gauge\n"
+             "goc_sched_spinning_threads %d\n", atomic_load(&goc__sched.nmspinning));
+    sput(&b, "# HELP goc_sched_global_runqueue Gs on the global run queue.\n# TYPE goc_sched_global_runqueue gauge\n"
+             "goc_sched_global_runqueue %d\n", atomic_load(&goc__sched.runqsize));
+    sput(&b, "# HELP goc_sched_syscall_goroutines Gs between goc_syscall_enter and exit.\n"
+             "# TYPE goc_sched_syscall_goroutines gauge\ngoc_sched_syscall_goroutines %d\n",
+         atomic_load(&goc__sched.nsyscall));
+    sput(&b, "# HELP goc_sched_p_runqueue Gs on each P's local run queue.\n# TYPE goc_sched_p_runqueue gauge\n");
+    for (int32_t i = 0; i < np; i++)
+        if (goc__allp[i])
+            sput(&b, "goc_sched_p_runqueue{p=\"%d\"} %u\n", i, goc__runqlen(goc__allp[i]));
+    sput(&b, "# HELP goc_sched_p_status P status (0 idle, 1 running, 2 syscall, 4 dead).\n"
+             "# TYPE goc_sched_p_status gauge\n");
+    for (int32_t i = 0; i < np; i++)
+        if (goc__allp[i])
+            sput(&b, "goc_sched_p_status{p=\"%d\"} %u\n", i, atomic_load(&goc__allp[i]->status));
+    sput(&b, "# HELP goc_sched_p_schedticks_total Scheduling rounds of each P.\n"
+             "# TYPE goc_sched_p_schedticks_total counter\n");
+    for (int32_t i = 0; i < np; i++)
+        if (goc__allp[i])
+            sput(&b, "goc_sched_p_schedticks_total{p=\"%d\"} %u\n", i,
+                 atomic_load(&goc__allp[i]->schedtick));
+    return b.len > INT32_MAX ? -EOVERFLOW : (int)b.len;
 }
