@@ -33,6 +33,75 @@
 #include "runtime.h"
 #include "netpoll.h"
 
+/* ---------------------------------------------------- system calls
+ * Each returns the result or -errno from a function of its own.  A goroutine
+ * may resume on another thread after any park, and glibc declares
+ * __errno_location const, so a function that parks must never read errno:
+ * the compiler may reuse &errno computed before the park, which is another
+ * thread's errno now (DESIGN.md point 3).  noinline keeps each read fresh. */
+static GOC_NOINLINE ssize_t sys_read(int fd, void *b, size_t n)
+{
+    ssize_t r;
+    do
+        r = read(fd, b, n);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+static GOC_NOINLINE ssize_t sys_write(int fd, const void *b, size_t n, bool *sock)
+{
+    for (;;) {
+        ssize_t r = *sock ? send(fd, b, n, MSG_NOSIGNAL) : write(fd, b, n);
+        if (r >= 0)
+            return r;
+        if (errno == ENOTSOCK && *sock)
+            *sock = false;
+        else if (errno != EINTR)
+            return -errno;
+    }
+}
+
+static GOC_NOINLINE int sys_accept(int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+static GOC_NOINLINE int sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int r;
+    do
+        r = connect(fd, sa, len);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
+}
+
+/* After a connect became writable: 0, -error, or -EINPROGRESS (not yet). */
+static GOC_NOINLINE int sys_connect_result(int fd)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        return -errno;
+    if (soerr)
+        return -soerr;
+    struct sockaddr_storage ss;
+    socklen_t pl = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &pl) < 0 && errno == ENOTCONN)
+        return -EINPROGRESS;   /* woken early: wait again */
+    return 0;
+}
+
+/* getaddrinfo, returning EAI_SYSTEM's errno through *err. */
+static GOC_NOINLINE int sys_getaddrinfo(const char *host, const char *port,
+                                        const struct addrinfo *hints,
+                                        struct addrinfo **res, int *err)
+{
+    int r = getaddrinfo(host, port, hints, res);
+    *err = errno;
+    return r;
+}
+
 /* ------------------------------------------------------------ addresses */
 
 typedef struct addr_spec {
@@ -90,10 +159,10 @@ static int resolve(const addr_spec *a, int flags, struct addrinfo **res)
     if (numeric)
         hints.ai_flags |= AI_NUMERICHOST;
     bool handoff = !numeric && goc__getg() != NULL;
+    int saved = 0;
     if (handoff)
         goc_syscall_enter();
-    int r = getaddrinfo(host, a->port, &hints, res);
-    int saved = errno;
+    int r = sys_getaddrinfo(host, a->port, &hints, res, &saved);
     if (handoff)
         goc_syscall_exit();
     switch (r) {
@@ -190,7 +259,7 @@ int goc_accept(int listen_fd)
     goc_mutex_lock(&pd->rmu);
     r = goc__pd_prepare(pd, 'r');
     while (r == 0) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = sys_accept(listen_fd);
         if (fd >= 0) {
             set_nodelay(fd);
             r = goc__pd_open(fd, NULL);
@@ -201,7 +270,7 @@ int goc_accept(int listen_fd)
             r = fd;
             break;
         }
-        switch (errno) {
+        switch (-fd) {
         case EINTR:
         case ECONNABORTED:      /* the peer gave up: take the next one */
             continue;
@@ -211,7 +280,7 @@ int goc_accept(int listen_fd)
         default:
             /* EMFILE / ENFILE included: reported at once, never retried
              * here (the connection stays queued for a later accept). */
-            r = -errno;
+            r = fd;
             break;
         }
         break;
@@ -238,24 +307,11 @@ static int connect_one(const struct addrinfo *ai)
         goc__pd_close(fd);
         return -EBADF;
     }
-    int r;
-    do
-        r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    while (r < 0 && errno == EINTR);
-    err = r < 0 ? -errno : 0;
+    err = sys_connect(fd, ai->ai_addr, ai->ai_addrlen);
     while (err == -EINPROGRESS || err == -EALREADY) {
         err = goc__pd_wait(pd, 'w');
-        if (err < 0)
-            break;
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-            soerr = errno;
-        err = -soerr;
-        if (err == 0 && getpeername(fd, &(struct sockaddr){0},
-                                    &(socklen_t){sizeof(struct sockaddr)}) < 0 &&
-            errno == ENOTCONN)
-            err = -EINPROGRESS;   /* woken early: wait again */
+        if (err == 0)
+            err = sys_connect_result(fd);
     }
     goc__pd_release(pd);
     if (err < 0) {
@@ -295,17 +351,13 @@ static ssize_t blocking_io(int fd, void *buf, size_t n, bool rd)
 {
     if (fcntl(fd, F_GETFD) < 0)
         return -EBADF;
-    bool handoff = goc__getg() != NULL;
-    ssize_t r;
+    bool handoff = goc__getg() != NULL, sock = false;
     if (handoff)
         goc_syscall_enter();
-    do
-        r = rd ? read(fd, buf, n) : write(fd, buf, n);
-    while (r < 0 && errno == EINTR);
-    int err = errno;
+    ssize_t r = rd ? sys_read(fd, buf, n) : sys_write(fd, buf, n, &sock);
     if (handoff)
         goc_syscall_exit();
-    return r < 0 ? -err : r;
+    return r;
 }
 
 ssize_t goc_read(int fd, void *buf, size_t n)
@@ -319,17 +371,9 @@ ssize_t goc_read(int fd, void *buf, size_t n)
     goc_mutex_lock(&pd->rmu);
     ssize_t r = goc__pd_prepare(pd, 'r');
     while (r == 0) {
-        r = read(fd, buf, n);
-        if (r >= 0)
+        r = sys_read(fd, buf, n);
+        if (r != -EAGAIN)
             break;
-        if (errno == EINTR) {
-            r = 0;
-            continue;
-        }
-        if (errno != EAGAIN) {
-            r = -errno;
-            break;
-        }
         r = goc__pd_wait(pd, 'r');
     }
     goc_mutex_unlock(&pd->rmu);
@@ -359,20 +403,13 @@ ssize_t goc_write(int fd, const void *buf, size_t n)
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
     while (err == 0 && done < n) {
-        ssize_t r = sock ? send(fd, p + done, n - done, MSG_NOSIGNAL)
-                         : write(fd, p + done, n - done);
+        ssize_t r = sys_write(fd, p + done, n - done, &sock);
         if (r >= 0) {
             done += (size_t)r;
             continue;
         }
-        if (errno == ENOTSOCK && sock) {
-            sock = false;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN) {
-            err = -errno;
+        if (r != -EAGAIN) {
+            err = r;
             break;
         }
         err = goc__pd_wait(pd, 'w');

@@ -554,12 +554,10 @@ void goc_sleep(int64_t ns)
 {
     if (ns <= 0)
         return;
-    int saved = errno;
     int64_t deadline = goc__when(ns);
     G *gp = goc__getg();
     if (gp == NULL || gp->foreign) {
         thread_sleep_until(deadline);
-        errno = saved;
         return;
     }
     if (gp->timer == NULL) {
@@ -575,7 +573,9 @@ void goc_sleep(int64_t ns)
         goc__park(reset_for_sleep, NULL, W_SLEEP);
         gp = goc__getg();
     }
-    errno = saved;
+    /* errno is the G's own across the park (the scheduler keeps it); never
+     * touch it here: &errno computed before the park may be another
+     * thread's now (DESIGN.md point 3). */
 }
 
 /* ------------------------------------------------------ channel timers */
