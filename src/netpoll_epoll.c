@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -100,12 +102,34 @@ static int delay_ms(int64_t delay)
     return (int)((delay + 999999) / 1000000);
 }
 
+#ifdef SYS_epoll_pwait2
+static _Atomic bool no_pwait2;   /* kernel < 5.11 or a seccomp filter */
+#endif
+
+/* A timed wait uses epoll_pwait2's nanosecond timeout where the kernel has
+ * it, so a timer is neither found early nor slept past by up to a
+ * millisecond; epoll_wait's millisecond timeout otherwise. */
+static int wait_events(struct epoll_event *ev, int64_t delay)
+{
+#ifdef SYS_epoll_pwait2
+    if (delay > 0 && !atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = { .tv_sec = delay / 1000000000,
+                               .tv_nsec = delay % 1000000000 };
+        int n = (int)syscall(SYS_epoll_pwait2, epfd, ev, NEVENTS, &ts, NULL, 0);
+        if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+            return n;
+        atomic_store(&no_pwait2, true);
+    }
+#endif
+    return epoll_wait(epfd, ev, NEVENTS, delay_ms(delay));
+}
+
 void goc__np_os_poll(int64_t delay, G **list)
 {
     struct epoll_event events[NEVENTS];
     if (epfd < 0)
         return;
-    int n = epoll_wait(epfd, events, NEVENTS, delay_ms(delay));
+    int n = wait_events(events, delay);
     if (n < 0)
         return;   /* EINTR: the caller recomputes its delay */
     for (int i = 0; i < n; i++) {
