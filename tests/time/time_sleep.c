@@ -1,6 +1,6 @@
 /* time_sleep: goc_sleep never returns early, for durations from 1 ns to
- * 50 ms, from many goroutines at once and from a foreign thread; the mean
- * oversleep stays bounded. */
+ * 50 ms, from many goroutines at once and from a foreign thread (which also
+ * uses a channel timer); the mean oversleep stays bounded. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -37,6 +37,15 @@ static void *foreign(void *arg)
         goc_sleep(durs[i]);
         CHECK(goc_now() - t0 >= durs[i]);
     }
+    /* a channel timer from a thread goc did not make */
+    int64_t t0 = goc_now(), v;
+    goc_timer *t = goc_timer_new(2000000, 0);
+    CHECK(t != NULL);
+    CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    CHECK(goc_now() - t0 >= 2000000 && v >= t0 + 2000000);
+    CHECK(goc_timer_reset(t, 1000000000) == 0);
+    CHECK(goc_timer_stop(t) == 1);
+    goc_timer_free(t);
     return NULL;
 }
 
@@ -56,7 +65,9 @@ static void main_g(void *arg)
     for (long i = 0; i < n; i++)
         CHECK(goc_go(sleeper, (void *)i) == 0);
     goc_wg_wait(&wg);
+    goc_syscall_enter();    /* blocks the thread: let the P go */
     pthread_join(th, NULL);
+    goc_syscall_exit();
     int64_t mean = atomic_load(&over_sum) / atomic_load(&over_n);
     printf("mean oversleep %lld us\n", (long long)mean / 1000);
     CHECKF(mean < 20000000, "mean oversleep %lld ns", (long long)mean);
