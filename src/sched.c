@@ -240,10 +240,11 @@ static G *gfget(P *pp)
         if (gp)
             return gp;
     }
-    gp = aligned_alloc(64, (sizeof(G) + 63) & ~(size_t)63);
+    /* Plain calloc, not cache-line aligned: a million parked Gs cost
+     * sizeof(G) + 8 each this way, ~60 bytes less than aligned. */
+    gp = calloc(1, sizeof *gp);
     if (gp == NULL)
         return NULL;
-    memset(gp, 0, sizeof *gp);
     atomic_store_explicit(&gp->status, G_DEAD, memory_order_relaxed);
 #if GOC_TSAN
     gp->tsan_fiber = __tsan_create_fiber(0);
