@@ -11,7 +11,6 @@ static char **gargv;
 
 /* ---------------------------------------------------------------- spawn */
 
-static _Atomic long spawn_left;
 static goc_wg spawn_wg;
 
 static void spawn_child(void *arg)
