@@ -161,6 +161,14 @@ G *goc__runqsteal(P *pp, P *p2, bool stealRunNextG)
     return gp;
 }
 
+/* runqsize changes only under sched.lock; it is atomic so others can peek
+ * without the lock.  A load + store, not a locked read-modify-write. */
+static inline void rqsize_add(int32_t d)
+{
+    int32_t v = atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed);
+    atomic_store_explicit(&goc__sched.runqsize, v + d, memory_order_relaxed);
+}
+
 void goc__globrunqput(G *gp)
 {
     gp->schedlink = NULL;
@@ -169,7 +177,7 @@ void goc__globrunqput(G *gp)
     else
         goc__sched.runqhead = gp;
     goc__sched.runqtail = gp;
-    atomic_fetch_add_explicit(&goc__sched.runqsize, 1, memory_order_relaxed);
+    rqsize_add(1);
 }
 
 void goc__globrunqputbatch(G *head, G *tail, int32_t n)
@@ -180,7 +188,7 @@ void goc__globrunqputbatch(G *head, G *tail, int32_t n)
     else
         goc__sched.runqhead = head;
     goc__sched.runqtail = tail;
-    atomic_fetch_add_explicit(&goc__sched.runqsize, n, memory_order_relaxed);
+    rqsize_add(n);
 }
 
 /* Take a fair share of the global queue: one G to run, the rest (up to
@@ -198,7 +206,7 @@ G *goc__globrunqget(P *pp, int32_t max)
         n = max;
     if (n > RQ / 2)
         n = RQ / 2;
-    atomic_fetch_sub_explicit(&goc__sched.runqsize, n, memory_order_relaxed);
+    rqsize_add(-n);
     G *gp = goc__sched.runqhead;
     goc__sched.runqhead = gp->schedlink;
     n--;
