@@ -385,10 +385,9 @@ void goc__timers_move(P *from, P *to)
     atomic_store(&src->minWhenModified, 0);
     update_min_heap(src);
     goc__unlock(&src->lock);
-    int64_t w = wake_time(dst);
     goc__unlock(&dst->lock);
-    if (w != 0)
-        goc__wake_netpoller(w);
+    /* No wake-up here: procresize calls this with sched.lock held, and the
+     * Ps it leaves running find the moved timers on their next round. */
 }
 
 /* --------------------------------------------------- timer operations */
