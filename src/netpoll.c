@@ -320,6 +320,20 @@ int goc__pd_wait(goc_pd *pd, int mode)
     return 0;
 }
 
+/* A G the poller found ready goes on the list the scheduler injects; a
+ * foreign thread's stand-in G has no stack to run: wake its thread now. */
+static void push_ready(G **list, G *gp)
+{
+    if (gp == NULL)
+        return;
+    if (gp->foreign) {
+        goc__ready(gp);
+        return;
+    }
+    gp->schedlink = *list;
+    *list = gp;
+}
+
 void goc__np_ready(G **list, goc_pd *pd, int mode)
 {
     G *rg = NULL, *wg = NULL;
@@ -327,14 +341,8 @@ void goc__np_ready(G **list, goc_pd *pd, int mode)
         rg = unblock(pd, 'r', true);
     if (mode == 'w' || mode == 'r' + 'w')
         wg = unblock(pd, 'w', true);
-    if (rg) {
-        rg->schedlink = *list;
-        *list = rg;
-    }
-    if (wg) {
-        wg->schedlink = *list;
-        *list = wg;
-    }
+    push_ready(list, rg);
+    push_ready(list, wg);
 }
 
 /* ----------------------------------------------------------- deadlines */
