@@ -400,8 +400,9 @@ void goc__timer_init(goc_timer_rt *t, goc_timer_fn f, void *arg)
     t->idx = -1;
 }
 
-/* The heap a new timer goes into: the current P's, or any P's from a
- * thread with none (a foreign thread). */
+/* The heap a new timer goes into: the current P's, or P 0's from a thread
+ * with none (a foreign thread): P 0 is never destroyed by goc_maxprocs, so
+ * a timer added there can not be stranded in a dead P's heap. */
 static P *current_p(M **mp)
 {
     M *m = goc__getm();
@@ -411,11 +412,7 @@ static P *current_p(M **mp)
         if (m->p)
             return m->p;
     }
-    int n = atomic_load(&goc__gomaxprocs);
-    if (n <= 0)
-        n = 1;
-    P *pp = goc__allp[goc__fastrandn((uint32_t)n)];
-    return pp ? pp : goc__allp[0];
+    return goc__allp[0];
 }
 
 /* Put t in the current P's heap if it is armed and in none (Go's maybeAdd). */
