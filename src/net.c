@@ -369,13 +369,23 @@ ssize_t goc_read(int fd, void *buf, size_t n)
     if (err < 0)
         return err;
     goc_mutex_lock(&pd->rmu);
-    ssize_t r = goc__pd_prepare(pd, 'r');
+    /* goc__pd_prepare inlined, to learn whether it dropped a pending edge
+     * (Go's pollReset): an edge that comes after this CAS stays in rg. */
+    ssize_t r = goc__pd_checkerr(pd, 'r');
+    uintptr_t ready = PD_READY;
+    bool edge = r == 0 && atomic_compare_exchange_strong(&pd->rg, &ready, PD_NIL);
+    /* Drained by the last short read and no edge since: nothing to read,
+     * wait for the edge instead of a read(2) that would say EAGAIN (one
+     * syscall less per keep-alive request). */
+    if (r == 0 && pd->rdrained && n > 0 && !edge && !atomic_load(&pd->rdhup))
+        r = goc__pd_wait(pd, 'r');
     while (r == 0) {
         r = sys_read(fd, buf, n);
         if (r != -EAGAIN)
             break;
         r = goc__pd_wait(pd, 'r');
     }
+    pd->rdrained = r > 0 && (size_t)r < n;
     goc_mutex_unlock(&pd->rmu);
     goc__pd_release(pd);
     return r;

@@ -122,6 +122,8 @@ int goc__pd_open(int fd, goc_pd **out)
     atomic_store(&pd->wg, PD_NIL);
     atomic_store(&pd->closing, false);
     atomic_store(&pd->everr, false);
+    pd->rdrained = false;
+    atomic_store(&pd->rdhup, false);
     goc__lock(&pd->lock);
     atomic_store(&pd->rd, 0);
     atomic_store(&pd->wd, 0);

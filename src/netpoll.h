@@ -38,12 +38,19 @@ typedef struct goc_pd {
                                    the timers' arming */
     _Atomic bool      closing;  /* read unlocked by checkerr */
     _Atomic bool      everr;    /* EPOLLERR seen */
+    _Atomic bool      rdhup;    /* peer shut down / hang-up seen: EOF stays
+                                   readable without new edges */
     _Atomic int64_t   rd, wd;   /* deadlines: 0 none, -1 expired */
     uintptr_t         rseq, wseq; /* bumped to invalidate armed timers */
     goc_timer_rt      rt, wt;   /* deadline timers */
     /* One reader (read, accept) and one writer (write, connect) at a time,
      * as Go's fdMutex: the rg/wg semaphores hold one parked G each. */
     goc_mutex         rmu, wmu;
+    /* The last read was short, so the socket was empty then and any later
+     * data raises a fresh edge (rg = PD_READY): goc_read may park without
+     * first paying a read(2) that returns EAGAIN.  Not after a hang-up
+     * (EOF and errors raise no further edges).  Protected by rmu. */
+    bool              rdrained;
 } goc_pd;
 
 /* ---------------------------------------------------- OS layer contract

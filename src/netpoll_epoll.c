@@ -159,6 +159,8 @@ void goc__np_os_poll(int64_t delay, G **list)
             continue;   /* stale: the fd was closed and its pd reused */
         if (ev->events & EPOLLERR)
             atomic_store(&pd->everr, true);
+        if (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            atomic_store(&pd->rdhup, true);
         goc__np_ready(list, pd, mode);
     }
 }
