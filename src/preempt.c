@@ -84,7 +84,7 @@ static void async_preempt_park(G *gp)
     while (*tail)
         tail = &(*tail)->schedlink;
     *tail = gp;
-    m->asynctick = m->p ? atomic_load(&m->p->schedtick) : 0;
+    m->asyncwhen = goc__nanotime_coarse();
     /* Let other Gs on this thread be preempted while this handler frame
      * waits; the G's own mask comes back with sigreturn. */
     sigset_t s;

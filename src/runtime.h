@@ -224,7 +224,7 @@ struct goc_m {
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
     G               *asyncq;      /* async-preempted Gs bound to this M */
-    uint32_t         asynctick;   /* P's schedtick when the last one came */
+    int64_t          asyncwhen;   /* when the last one was preempted */
     int              syscall_nest;
     uint32_t         syscalltick;
     void            *g0lo;        /* g0 stack bounds (sanitizers) */

@@ -699,7 +699,15 @@ void goc__ready(G *gp)
     P *pp = m ? m->p : NULL;
     if (pp) {
         m->locks++;
-        goc__runqput(pp, gp, true);
+        /* sysmon flagged this P's time slice as used up: a chain of Gs
+         * readying each other through runnext (and inheriting the slice)
+         * must end here, or it starves the rest of the queue. */
+        bool next = true;
+        if (unlikely(atomic_load_explicit(&pp->preempt, memory_order_relaxed))) {
+            atomic_store_explicit(&pp->preempt, false, memory_order_relaxed);
+            next = false;
+        }
+        goc__runqput(pp, gp, next);
         m->locks--;
     } else {
         goc__lock(&goc__sched.lock);
@@ -966,10 +974,11 @@ top:
     bool ran = false;
     pollUntil = goc__timers_check(pp, 0, &ran);
 
-    /* A G preempted by signal resumes on this M (its thread-locals), once
-     * another G has had a turn. */
+    /* A G preempted by signal resumes on this M (its thread-locals).  It
+     * waits like Go's preempted G at the back of the queue: until this P
+     * has nothing else, or a whole time slice (10 ms) has passed. */
     if (unlikely(m->asyncq != NULL) &&
-        atomic_load_explicit(&pp->schedtick, memory_order_relaxed) != m->asynctick)
+        goc__nanotime_coarse() - m->asyncwhen >= 10 * 1000 * 1000)
         return take_asyncq(m, inherit);
 
     /* 61: so the global queue is not starved by two Gs that keep

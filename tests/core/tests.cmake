@@ -22,3 +22,7 @@ if(NOT GOC_SANITIZE)
   # the plain build.
   goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow")
 endif()
+goc_add_test(pingpong_hog ${d}/pingpong_hog.c TIMEOUT 60 PROCS 1)
+if(NOT GOC_SANITIZE)
+  goc_add_fatal_test(sigquit ${d}/sigquit.c "goroutine [0-9]+ \\[chan receive")
+endif()
