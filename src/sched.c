@@ -546,6 +546,17 @@ static void newproc_on(P *pp, G *newg)
     }
 }
 
+/* Goroutine count: each P's share is written only by the M holding it. */
+static inline void gcount_add(P *pp, int d)
+{
+    if (pp) {
+        int64_t v = atomic_load_explicit(&pp->ngo, memory_order_relaxed);
+        atomic_store_explicit(&pp->ngo, v + d, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&goc__sched.ngoroutines, d, memory_order_relaxed);
+    }
+}
+
 enum { SPAWN_YIELD = 64 };   /* half a ring would spill to global at 128 */
 static void goyield_m(G *gp);
 
@@ -573,7 +584,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
     newg->lockedm = NULL;
     newg->saved_errno = 0;
     newproc_on(pp, newg);
-    atomic_fetch_add_explicit(&goc__sched.ngoroutines, 1, memory_order_relaxed);
+    gcount_add(pp, 1);
 #if GOC_TSAN
     __tsan_release(newg);        /* go statement happens before fn runs */
 #endif
@@ -806,7 +817,7 @@ static void goexit0(G *gp)
     casgstatus(gp, G_RUNNING, G_DEAD);
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&goc__sched.ngoroutines, 1, memory_order_relaxed);
+    gcount_add(m->p, -1);
     gp->fn = NULL;
     gp->arg = NULL;
     gp->waiting = NULL;
@@ -845,7 +856,12 @@ uint64_t goc_id(void)
 
 int goc_num_goroutines(void)
 {
-    return atomic_load_explicit(&goc__sched.ngoroutines, memory_order_relaxed);
+    /* Per-P counts (a shared counter bounced between cores on every spawn
+     * and exit); Ps are never freed, so retired ones still add up. */
+    int64_t n = atomic_load_explicit(&goc__sched.ngoroutines, memory_order_relaxed);
+    for (int i = 0; i < GOC_MAXPROCS_LIMIT && goc__allp[i]; i++)
+        n += atomic_load_explicit(&goc__allp[i]->ngo, memory_order_relaxed);
+    return (int)n;
 }
 
 /* ------------------------------------------------------- execute */
