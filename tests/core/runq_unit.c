@@ -83,6 +83,8 @@ int main(void)
     goc__unlock(&goc__sched.lock);
     CHECK(g1 == &gs[0]);
     CHECKF(global_len() + (int)goc__runqlen(q) == 9, "%d %u", global_len(), goc__runqlen(q));
+    free(p);
+    free(q);
     puts("ok");
     return 0;
 }

@@ -25,7 +25,7 @@ static void main_g(void *arg)
     (void)arg;
     for (int i = 0; i < G; i++)
         goc_go(yielder, (void *)(intptr_t)i);
-    long target = test_scaled(200000);
+    long target = 200000;   /* not scaled: yields stay cheap under sanitizers */
     for (;;) {
         long total = 0;
         for (int i = 0; i < G; i++)
