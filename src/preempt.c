@@ -24,7 +24,8 @@
  * on this M stay preemptible; sigreturn restores the G's own mask.
  *
  * GOC_DEBUG=asyncpreemptoff=1 turns the signal off; under ThreadSanitizer
- * (which delivers signals late, outside the interrupted context) it is off.
+ * (which delivers signals late, outside the interrupted context) and
+ * AddressSanitizer it is off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -145,7 +146,10 @@ void goc__preempt_m(M *m)
 
 void goc__preempt_init(void)
 {
-#if GOC_TSAN
+#if GOC_TSAN || GOC_ASAN
+    /* The sanitizers' runtimes wrap signal delivery (TSan defers it out of
+     * the interrupted context; ASan's fiber bookkeeping trips on a switch
+     * made from a handler): cooperative preemption only there. */
     return;
 #endif
     if (goc__debug.asyncpreemptoff)
