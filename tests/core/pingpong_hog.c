@@ -20,6 +20,7 @@ static void player(void *arg)
             volatile uint64_t x = 0;
             for (int i = 0; i < 100000; i++)
                 x += (uint64_t)i;
+            (void)x;
         }
         atomic_fetch_add(p->count, 1);
         if (atomic_load(&stop) || goc_chan_send(p->out, &tok) != 0)

@@ -18,6 +18,7 @@ static void work(void *arg)
     volatile uint64_t x = 0;
     for (int k = 0; k < 200000; k++)
         x += (uint64_t)k * k;
+    (void)x;
     atomic_fetch_add(&finished, 1);
 }
 
