@@ -286,8 +286,24 @@ static inline void switch_to_g(M *m, G *gp)
 #if GOC_ASAN
     __sanitizer_finish_switch_fiber(m->asan_fake, NULL, NULL);
 #endif
-    if (unlikely(!goc__stack_check_canary(gp->stack)))
-        goc__stack_overflow(gp);
+    /* The G that came back may not be gp: gp may have handed the M to
+     * another G directly (direct_switch). */
+    G *back = m->mcall_g;
+    if (unlikely(!goc__stack_check_canary(back->stack)))
+        goc__stack_overflow(back);
+}
+
+/* A G switched to directly leaves its predecessor's action for whoever
+ * resumes next on this M; every resume point runs it first. */
+static inline void run_pending(M *m)
+{
+    void (*fn)(G *) = m->pending_fn;
+    if (fn) {
+        G *gp = m->pending_g;
+        m->pending_fn = NULL;
+        m->pending_g = NULL;
+        fn(gp);
+    }
 }
 
 /* Go's mcall: switch to g0 and run fn(gp) there.  Returns when gp runs
@@ -298,7 +314,37 @@ void goc__mcall(void (*fn)(G *gp))
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
     save_errno(gp);
     m->mcall_fn = fn;
+    m->mcall_g = gp;
     switch_to_g0(m, gp);
+    run_pending(goc__getm());
+    restore_errno(gp);
+}
+
+/* G -> G without g0 (a park whose successor is already known): the
+ * successor runs fn(gp) first, once gp is off its stack. */
+static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
+{
+    save_errno(gp);
+    m->pending_fn = fn;
+    m->pending_g = gp;
+    atomic_store_explicit(&m->curg, next, memory_order_relaxed);
+    atomic_store_explicit(&next->m, m, memory_order_relaxed);
+    casgstatus(next, G_RUNNABLE, G_RUNNING);
+    next->waitsince = 0;
+    next->preempt = false;
+    next->stack->owner = next;       /* inherits the time slice */
+#if GOC_ASAN
+    __sanitizer_start_switch_fiber(&gp->asan_fake, next->stack->lo,
+                                   (size_t)(next->stack->hi - next->stack->lo));
+#endif
+#if GOC_TSAN
+    __tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+    goc__ctx_switch(&gp->sp, next->sp);
+#if GOC_ASAN
+    __sanitizer_finish_switch_fiber(gp->asan_fake, NULL, NULL);
+#endif
+    run_pending(goc__getm());
     restore_errno(gp);
 }
 
@@ -628,6 +674,7 @@ void goc__gstart(void)
 #if GOC_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    run_pending(goc__getm());
     G *gp = goc__getg();
 #if GOC_TSAN
     __tsan_acquire(gp);
@@ -646,6 +693,36 @@ void goc__gstart(void)
 /* -------------------------------------------------- parking, readying */
 
 static void park_m(G *gp);
+static void park_pending(G *gp);
+
+/* The G findrunnable would pick right now when it is simply this P's
+ * runnext (a G the parking one just readied, with a stack), taken here so
+ * the park can switch to it directly.  NULL sends the park through g0:
+ * when anything else may come first (a preempted G, a used-up time slice,
+ * the 61st-tick global check, a timer due within the coarse clock's
+ * resolution, a retiring P), or when an M is spinning: it was woken to
+ * steal this very G, and taking it here leaves it to spin and sleep for
+ * nothing (select at P=2 lost 25% that way). */
+static G *park_successor(M *m)
+{
+    P *pp = m->p;
+    G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+    if (next == NULL || next->stack == NULL || m->asyncq != NULL ||
+        atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed) != 0 ||
+        atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
+        pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))
+        return NULL;
+    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
+        atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) != 0)
+        return NULL;
+    int64_t w = goc__timers_next(pp);
+    if (w != 0 && w <= goc__nanotime_coarse() + 8 * 1000 * 1000)
+        return NULL;
+    if (!atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
+            memory_order_acquire, memory_order_relaxed))
+        return NULL;
+    return next;
+}
 
 void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
 {
@@ -677,7 +754,11 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
 #if GOC_TSAN
     __tsan_release(gp);
 #endif
-    goc__mcall(park_m);
+    G *next = park_successor(m);
+    if (next)
+        direct_switch(m, gp, next, park_pending);
+    else
+        goc__mcall(park_m);
 #if GOC_TSAN
     __tsan_acquire(gp);
 #endif
@@ -791,6 +872,25 @@ static void park_m(G *gp)
     if (fn && !fn(gp, arg)) {
         casgstatus(gp, G_WAITING, G_RUNNABLE);
         m->resume = gp;          /* run it again at once, same slice */
+    }
+}
+
+/* park_m's work for a G that switched directly to its successor: runs on
+ * the successor's stack; the M's curg is the successor, not gp. */
+static void park_pending(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_WAITING);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    if (unlikely(!goc__stack_check_canary(gp->stack)))
+        goc__stack_overflow(gp);
+    bool (*fn)(G *, void *) = m->waitunlockf;
+    void *arg = m->waitlock;
+    m->waitunlockf = NULL;
+    m->waitlock = NULL;
+    if (fn && !fn(gp, arg)) {
+        casgstatus(gp, G_WAITING, G_RUNNABLE);
+        goc__runqput(m->p, gp, true);   /* it runs right after this one */
     }
 }
 
@@ -1182,9 +1282,10 @@ static void schedule(M *m)
                 resetspinning(m);
         }
         execute(m, gp, inherit);
+        run_pending(m);
         void (*fn)(G *) = m->mcall_fn;
         m->mcall_fn = NULL;
-        fn(gp);
+        fn(m->mcall_g);
     }
 }
 
