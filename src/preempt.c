@@ -120,11 +120,11 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
 #else
     uintptr_t pc = 0, sp = 0;
 #endif
-    if (gp && gp->preempt && m->locks == 0 && m->syscall_nest == 0 && m->p &&
+    if (gp && atomic_load_explicit(&gp->preempt, memory_order_relaxed) && m->locks == 0 && m->syscall_nest == 0 && m->p &&
         atomic_load(&gp->status) == G_RUNNING && gp->stack &&
         sp > (uintptr_t)gp->stack->lo + (32 << 10) && sp < (uintptr_t)gp->stack->hi &&
         user_pc(pc)) {
-        gp->preempt = false;
+        atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         atomic_store(&m->p->preempt, false);
         goc__mcall(async_preempt_park);
         /* Back on the same M: return into the interrupted code. */

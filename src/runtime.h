@@ -174,7 +174,8 @@ struct goc_g {
     _Atomic uint32_t status;      /* G_*; transitions via goc__casgstatus */
     uint16_t         waitreason;  /* W_*, while G_WAITING */
     bool             foreign;     /* stands for a foreign thread */
-    bool             preempt;     /* cooperative preemption request */
+    _Atomic bool     preempt;     /* cooperative preemption request (sysmon
+                                     writes it from its own thread) */
     uint64_t         goid;
     void           (*fn)(void *);
     void            *arg;

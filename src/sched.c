@@ -331,7 +331,7 @@ static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
     atomic_store_explicit(&next->m, m, memory_order_relaxed);
     casgstatus(next, G_RUNNABLE, G_RUNNING);
     next->waitsince = 0;
-    next->preempt = false;
+    atomic_store_explicit(&next->preempt, false, memory_order_relaxed);
     next->stack->owner = next;       /* inherits the time slice */
 #if GOC_ASAN
     __sanitizer_start_switch_fiber(&gp->asan_fake, next->stack->lo,
@@ -388,7 +388,7 @@ static P *pidlegetSpinning(void)
 static void acquirep(M *m, P *pp)
 {
     m->p = pp;
-    atomic_store_explicit(&pp->m, m, memory_order_relaxed);
+    atomic_store_explicit(&pp->m, m, memory_order_release);   /* sysmon reads */
     atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
 }
 
@@ -626,7 +626,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
     newg->fn = fn;
     newg->arg = arg;
     newg->waitreason = W_ZERO;
-    newg->preempt = false;
+    atomic_store_explicit(&newg->preempt, false, memory_order_relaxed);
     newg->lockedm = NULL;
     newg->saved_errno = 0;
     newproc_on(pp, newg);
@@ -942,8 +942,8 @@ void goc_yield(void)
 void goc__preempt_check(void)
 {
     G *gp = goc__getg();
-    if (gp && unlikely(gp->preempt)) {
-        gp->preempt = false;
+    if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed))) {
+        atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         goc__mcall(gosched_m);
     }
 }
@@ -973,7 +973,7 @@ static void execute(M *m, G *gp, bool inherit)
     atomic_store_explicit(&gp->m, m, memory_order_relaxed);
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
     gp->waitsince = 0;
-    gp->preempt = false;
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     if (!inherit)
         atomic_store_explicit(&pp->schedtick,
             atomic_load_explicit(&pp->schedtick, memory_order_relaxed) + 1,

@@ -20,13 +20,13 @@
 
 static void preemptone(P *pp)
 {
-    M *m = atomic_load_explicit(&pp->m, memory_order_relaxed);
+    M *m = atomic_load_explicit(&pp->m, memory_order_acquire);
     if (m == NULL)
         return;
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
     if (gp == NULL || atomic_load(&gp->status) != G_RUNNING)
         return;
-    gp->preempt = true;
+    atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
     atomic_store(&pp->preempt, true);
     if (!goc__debug.asyncpreemptoff)
         goc__preempt_m(m);
