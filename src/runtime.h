@@ -296,7 +296,7 @@ struct goc_sched {
     _Atomic int32_t   runqsize;
     goc_lock          gflock;      /* global free G list */
     G                *gfree;
-    int32_t           ngfree;
+    _Atomic int32_t   ngfree;      /* gflock; peeked without it */
     _Atomic int32_t   ngoroutines; /* Gs made/exited with no P (main, foreign); the
                                       rest are counted per P (p->ngo) */
     _Atomic int32_t   nsyscall;    /* Gs between syscall_enter and exit */

@@ -191,6 +191,13 @@ void goc__allg_unlock(void) { goc__unlock(&allglock); }
 
 enum { GFREE_MAX = 64, GFREE_KEEP = 32 };   /* Go's gfput/gfget batches */
 
+/* gflock held; atomic only so gfget may peek without the lock. */
+static inline void ngfree_add(int d)
+{
+    int32_t v = atomic_load_explicit(&goc__sched.ngfree, memory_order_relaxed);
+    atomic_store_explicit(&goc__sched.ngfree, v + d, memory_order_relaxed);
+}
+
 static void gfput(P *pp, G *gp)
 {
     gp->schedlink = pp->gfree;
@@ -204,19 +211,20 @@ static void gfput(P *pp, G *gp)
         pp->gfreecnt--;
         g1->schedlink = goc__sched.gfree;
         goc__sched.gfree = g1;
-        goc__sched.ngfree++;
+        ngfree_add(1);
     }
     goc__unlock(&goc__sched.gflock);
 }
 
 static G *gfget(P *pp)
 {
-    if (pp && pp->gfree == NULL && goc__sched.ngfree > 0) {
+    if (pp && pp->gfree == NULL &&
+        atomic_load_explicit(&goc__sched.ngfree, memory_order_relaxed) > 0) {
         goc__lock(&goc__sched.gflock);
         while (pp->gfreecnt < GFREE_KEEP && goc__sched.gfree) {
             G *g1 = goc__sched.gfree;
             goc__sched.gfree = g1->schedlink;
-            goc__sched.ngfree--;
+            ngfree_add(-1);
             g1->schedlink = pp->gfree;
             pp->gfree = g1;
             pp->gfreecnt++;
@@ -234,7 +242,7 @@ static G *gfget(P *pp)
         gp = goc__sched.gfree;
         if (gp) {
             goc__sched.gfree = gp->schedlink;
-            goc__sched.ngfree--;
+            ngfree_add(-1);
         }
         goc__unlock(&goc__sched.gflock);
         if (gp)
@@ -1050,7 +1058,7 @@ static void retire_p(M *m)
         pp->gfree = gp->schedlink;
         gp->schedlink = goc__sched.gfree;
         goc__sched.gfree = gp;
-        goc__sched.ngfree++;
+        ngfree_add(1);
     }
     pp->gfreecnt = 0;
     goc__unlock(&goc__sched.gflock);
