@@ -715,7 +715,7 @@ static G *park_successor(M *m)
 {
     P *pp = m->p;
     G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-    if (next == NULL || next->stack == NULL || m->asyncq != NULL ||
+    if (next == NULL || m->asyncq != NULL ||
         atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed) != 0 ||
         atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
         pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))
@@ -729,6 +729,12 @@ static G *park_successor(M *m)
     if (!atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
             memory_order_acquire, memory_order_relaxed))
         return NULL;
+    /* Ours now (a thief may have run it before, so look only now).  A G
+     * that never ran has no stack yet: g0 gives it one. */
+    if (next->stack == NULL) {
+        atomic_store_explicit(&pp->runnext, next, memory_order_relaxed);
+        return NULL;
+    }
     return next;
 }
 
