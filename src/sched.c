@@ -77,6 +77,26 @@ G *goc__getg(void)
     return m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
 }
 
+/* A foreign thread's stand-in G lives as long as the thread: it is never
+ * on a queue once the thread returns from a wait, so the key's destructor
+ * frees it when the thread exits. */
+static pthread_key_t foreign_key;
+static pthread_once_t foreign_key_once = PTHREAD_ONCE_INIT;
+
+static void foreign_g_free(void *p)
+{
+    G *f = p;
+    if (atomic_load(&f->status) == G_WAITING)
+        return;          /* cannot happen: the thread is not blocked */
+    free(f);
+}
+
+static void foreign_key_init(void)
+{
+    if (pthread_key_create(&foreign_key, foreign_g_free) != 0)
+        goc__fatal("pthread_key_create failed (foreign threads)");
+}
+
 G *goc__getg_or_foreign(void)
 {
     G *gp = goc__getg();
@@ -91,6 +111,8 @@ G *goc__getg_or_foreign(void)
         f->foreign = true;
         atomic_store(&f->status, G_RUNNING);
         tls_foreign_g = f;
+        pthread_once(&foreign_key_once, foreign_key_init);
+        pthread_setspecific(foreign_key, f);   /* freed at thread exit */
         atomic_store(&goc__sched.foreign_seen, true);
     }
     return tls_foreign_g;

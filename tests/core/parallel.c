@@ -22,8 +22,10 @@ static void main_g(void *arg)
     (void)arg;
     goc_go(spinner, (void *)0);
     goc_go(spinner, (void *)1);
+    /* Sleep, not yield: main must leave its P so the spinners get one
+     * each (without async preemption, a yielding main keeps a P busy). */
     while (atomic_load(&done) < 2)
-        goc_yield();
+        goc_sleep(1000000);
 }
 
 int main(void) { return goc_main(main_g, NULL); }
