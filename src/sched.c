@@ -350,6 +350,16 @@ void goc__mcall(void (*fn)(G *gp))
     restore_errno(gp);
 }
 
+/* gp becomes m's running G (execute and direct_switch). */
+static inline void make_curg(M *m, G *gp)
+{
+    atomic_store_explicit(&m->curg, gp, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, m, memory_order_relaxed);
+    casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    gp->waitsince = 0;
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+}
+
 /* G -> G without g0 (a park whose successor is already known): the
  * successor runs fn(gp) first, once gp is off its stack. */
 static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
@@ -357,12 +367,8 @@ static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
     save_errno(gp);
     m->pending_fn = fn;
     m->pending_g = gp;
-    atomic_store_explicit(&m->curg, next, memory_order_relaxed);
-    atomic_store_explicit(&next->m, m, memory_order_relaxed);
-    casgstatus(next, G_RUNNABLE, G_RUNNING);
-    next->waitsince = 0;
-    atomic_store_explicit(&next->preempt, false, memory_order_relaxed);
-    next->stack->owner = next;       /* inherits the time slice */
+    make_curg(m, next);              /* inherits the time slice */
+    next->stack->owner = next;
 #if GOC_ASAN
     __sanitizer_start_switch_fiber(&gp->asan_fake, next->stack->lo,
                                    (size_t)(next->stack->hi - next->stack->lo));
@@ -1005,11 +1011,7 @@ int goc_num_goroutines(void)
 static void execute(M *m, G *gp, bool inherit)
 {
     P *pp = m->p;
-    atomic_store_explicit(&m->curg, gp, memory_order_relaxed);
-    atomic_store_explicit(&gp->m, m, memory_order_relaxed);
-    casgstatus(gp, G_RUNNABLE, G_RUNNING);
-    gp->waitsince = 0;
-    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+    make_curg(m, gp);
     if (!inherit)
         atomic_store_explicit(&pp->schedtick,
             atomic_load_explicit(&pp->schedtick, memory_order_relaxed) + 1,
