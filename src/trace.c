@@ -170,23 +170,39 @@ void goc__stack_overflow(G *gp)
 
 /* ---------------------------------------------------------- schedtrace */
 
+/* The M counts live under sched.lock (plain ints): read them there, the
+ * others are atomics. */
+struct mcounts { int32_t threads, idle, idlelocked; };
+
+static struct mcounts mcounts(void)
+{
+    struct mcounts c;
+    goc__lock(&goc__sched.lock);
+    c.threads = goc__mcount() + 1;
+    c.idle = goc__sched.nmidle;
+    c.idlelocked = goc__sched.nmidlelocked;
+    goc__unlock(&goc__sched.lock);
+    return c;
+}
+
 void goc__schedtrace(bool detailed)
 {
     int64_t start = goc__sched.start_time;
     int64_t now = goc__nanotime();
     int32_t np = atomic_load(&goc__gomaxprocs);
+    struct mcounts mc = mcounts();
     char line[4096];
     int off = snprintf(line, sizeof line,
         "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
         "needspinning=%d idlethreads=%d runqueue=%d",
         (long long)((now - start) / 1000000), np, atomic_load(&goc__sched.npidle),
-        goc__mcount() + 1, atomic_load(&goc__sched.nmspinning),
-        atomic_load(&goc__sched.needspinning), goc__sched.nmidle,
+        mc.threads, atomic_load(&goc__sched.nmspinning),
+        atomic_load(&goc__sched.needspinning), mc.idle,
         atomic_load(&goc__sched.runqsize));
     if (detailed) {
         off += snprintf(line + off, sizeof line - (size_t)off,
             " gcwaiting=false nmidlelocked=%d stopwait=0 sysmonwait=%s\n",
-            goc__sched.nmidlelocked, atomic_load(&goc__sched.sysmonwait) ? "true" : "false");
+            mc.idlelocked, atomic_load(&goc__sched.sysmonwait) ? "true" : "false");
         say(1, "%s", line);
         for (int32_t i = 0; i < np; i++) {
             P *pp = goc__allp[i];
@@ -336,14 +352,15 @@ int goc_debug_stats(char *buf, size_t n)
     if (n > 0)
         buf[0] = 0;
     int32_t np = atomic_load(&goc__gomaxprocs);
+    struct mcounts mc = mcounts();
     sput(&b, "# HELP goc_sched_gomaxprocs Ps (GOC_MAXPROCS).\n# TYPE goc_sched_gomaxprocs gauge\n"
              "goc_sched_gomaxprocs %d\n", np);
     sput(&b, "# HELP goc_sched_idle_procs Ps with no M.\n# TYPE goc_sched_idle_procs gauge\n"
              "goc_sched_idle_procs %d\n", atomic_load(&goc__sched.npidle));
     sput(&b, "# HELP goc_sched_threads Ms created (plus sysmon).\n# TYPE goc_sched_threads gauge\n"
-             "goc_sched_threads %d\n", goc__mcount() + 1);
+             "goc_sched_threads %d\n", mc.threads);
     sput(&b, "# HELP goc_sched_idle_threads Ms parked on their note.\n# TYPE goc_sched_idle_threads gauge\n"
-             "goc_sched_idle_threads %d\n", goc__sched.nmidle);
+             "goc_sched_idle_threads %d\n", mc.idle);
     sput(&b, "# HELP goc_sched_spinning_threads Ms looking for work.\n# TYPE goc_sched_spinning_threads gauge\n"
              "goc_sched_spinning_threads %d\n", atomic_load(&goc__sched.nmspinning));
     sput(&b, "# HELP goc_sched_global_runqueue Gs on the global run queue.\n# TYPE goc_sched_global_runqueue gauge\n"
