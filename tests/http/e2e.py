@@ -56,6 +56,15 @@ class Server:
         if self.p.poll() is None:
             os.killpg(self.p.pid, signal.SIGKILL)
         self.p.wait(timeout=10)
+        # A sanitizer build reports on stderr as it goes (the server is killed,
+        # so no exit status carries it): a report anywhere is a failure.
+        if self.p.stderr and not self.p.stderr.closed:
+            err = self.p.stderr.read()
+            self.p.stderr.close()
+            m = re.search(r"(WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:).*", err)
+            check(m is None, "sanitizer report from the server: %s" % (m.group(0) if m else ""))
+            if m:
+                print(err[:4000], flush=True)
 
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.p.pid))
