@@ -1400,16 +1400,21 @@ void goc__checkdead(void)
         return;
     if (goc__timers_pending() || goc__netpoll_anywaiters())
         return;
-    size_t n = goc__allglen;
+    /* allglock: a foreign thread's goc_go may grow (realloc) allgs now.
+     * Lock order: sched.lock, then allglock (a leaf). */
     int waiting = 0;
-    for (size_t i = 0; i < n; i++) {
-        G *gp = goc__allgs[i];
-        uint32_t s = atomic_load(&gp->status);
+    bool runnable = false;
+    goc__lock(&allglock);
+    for (size_t i = 0; i < goc__allglen && !runnable; i++) {
+        uint32_t s = atomic_load(&goc__allgs[i]->status);
         if (s == G_WAITING || s == G_PREEMPTED)
             waiting++;
         else if (s == G_RUNNABLE || s == G_RUNNING || s == G_SYSCALL)
-            goc__fatal("checkdead: runnable g");
+            runnable = true;
     }
+    goc__unlock(&allglock);
+    if (runnable)
+        goc__fatal("checkdead: runnable g");
     if (waiting == 0)
         goc__fatal("no goroutines - deadlock!");
     goc__fatal("all goroutines are asleep - deadlock!");
