@@ -185,6 +185,20 @@ static struct mcounts mcounts(void)
     return c;
 }
 
+/* scheddetail prints a snapshot of other threads' Ms, Ps and Gs read without
+ * their owners' cooperation, as Go's schedtrace does (stale or torn values
+ * only misprint a debug line).  TSan is told to overlook these reads, and
+ * only these: writes, and every other read, stay checked. */
+#if GOC_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define RACY_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define RACY_READS_END()   AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define RACY_READS_BEGIN() ((void)0)
+#define RACY_READS_END()   ((void)0)
+#endif
+
 void goc__schedtrace(bool detailed)
 {
     int64_t start = goc__sched.start_time;
@@ -204,6 +218,7 @@ void goc__schedtrace(bool detailed)
             " gcwaiting=false nmidlelocked=%d stopwait=0 sysmonwait=%s\n",
             mc.idlelocked, atomic_load(&goc__sched.sysmonwait) ? "true" : "false");
         say(1, "%s", line);
+        RACY_READS_BEGIN();
         for (int32_t i = 0; i < np; i++) {
             P *pp = goc__allp[i];
             if (!pp)
@@ -244,6 +259,7 @@ void goc__schedtrace(bool detailed)
                 st, st == G_WAITING ? goc__waitreason_str(gp->waitreason) : "", mid);
         }
         goc__allg_unlock();
+        RACY_READS_END();
         return;
     }
     off += snprintf(line + off, sizeof line - (size_t)off, " [");
