@@ -132,9 +132,12 @@ void goc__dump_goroutines(int fd)
     G *self = goc__getg();
     if (self)
         dump_one(fd, self, true);
-    size_t n = goc__allglen;
+    /* No allglock (a fatal error may hold it): allgadd publishes with
+     * stores-release. */
+    size_t n = __atomic_load_n(&goc__allglen, __ATOMIC_ACQUIRE);
+    G **allgs = __atomic_load_n(&goc__allgs, __ATOMIC_ACQUIRE);
     for (size_t i = 0; i < n; i++) {
-        G *gp = goc__allgs[i];
+        G *gp = allgs[i];
         if (gp == self || atomic_load(&gp->status) == G_DEAD)
             continue;
         dump_one(fd, gp, false);
