@@ -510,6 +510,21 @@ static void startm(P *pp, bool spinning)
     goc__notewakeup(&nmp->park);
 }
 
+/* Work went onto the global queue from a thread without a P (a foreign
+ * thread, a retiring M), and wakep follows.  sched.lock's unlock is a plain
+ * store, so the queue's new size may still sit in this CPU's store buffer
+ * while wakep reads nmspinning != 0 and leaves the G to the spinning M; that
+ * M meanwhile drops out (fetch_sub, then reads the queue empty) and sleeps:
+ * nobody runs the G (chan_foreign hung at P=8, all Ps idle, main on the
+ * global queue).  A read-modify-write of nmspinning orders the two sides:
+ * the spinner's fetch_sub either comes after it (and sees the queue) or
+ * before it (and wakep sees the spinner gone).  A P holder needs none: its
+ * own M runs what it queued. */
+static inline void globrunq_order(void)
+{
+    (void)atomic_fetch_add(&goc__sched.nmspinning, 0);
+}
+
 void goc__wakep(void)
 {
     /* One spinning M at a time is enough to find new work. */
@@ -686,6 +701,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
         goc__lock(&goc__sched.lock);
         goc__globrunqput(newg);
         goc__unlock(&goc__sched.lock);
+        globrunq_order();
     }
     if (atomic_load_explicit(&main_started, memory_order_relaxed))
         goc__wakep();
@@ -847,6 +863,7 @@ void goc__ready(G *gp)
         goc__lock(&goc__sched.lock);
         goc__globrunqput(gp);
         goc__unlock(&goc__sched.lock);
+        globrunq_order();
     }
     goc__wakep();
 }
@@ -1097,6 +1114,8 @@ static void retire_p(M *m)
     if (m->spinning) {
         m->spinning = false;
         atomic_fetch_sub(&goc__sched.nmspinning, 1);
+    } else {
+        globrunq_order();
     }
     goc__wakep();
 }
