@@ -3,12 +3,10 @@
  *
  * goc_lock is Go 1.22's lock_futex: key 0 = unlocked, 1 = locked, 2 = locked
  * and some thread may be sleeping.  A contended locker spins 4 rounds of
- * procyield(30), yields once, then sleeps.  Unlike Go, unlock is a plain
- * store when the key is 1 (no locked instruction); only a key of 2 makes it
- * swap and wake a sleeper.  The one race this opens (a locker sets 2 just
- * before the plain store) costs that locker at most SLEEP_NS, never a hang.
- * These locks block the OS thread, so they guard short runtime sections
- * only and are never held across a park.
+ * procyield(30), yields once, then sleeps; unlock swaps to 0 and wakes one
+ * sleeper only if the old value was 2.  These locks block the OS thread,
+ * so they guard short runtime sections only and are never held across a
+ * park.
  *
  * goc_note is a one-shot event: key 0 = clear, 1 = woken.  One thread sleeps
  * on it (an M in stopm, a foreign thread in a channel wait), any may wake it.
@@ -24,9 +22,6 @@
 
 enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
 enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30 };   /* Go's lock_futex.go */
-/* A sleeping locker re-checks after this long even without a wake-up (see
- * goc__unlock's fast path); runtime locks are held for well under 1 us. */
-#define SLEEP_NS (200 * 1000)
 
 void goc__futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
 {
@@ -100,26 +95,20 @@ void goc__lock(goc_lock *l)
         if (v == UNLOCKED)
             return;
         wait = SLEEPING;
-        goc__futexsleep(&l->key, SLEEPING, SLEEP_NS);
+        goc__futexsleep(&l->key, SLEEPING, -1);
     }
 }
 
 void goc__unlock(goc_lock *l)
 {
-    /* Fast path: nobody sleeps, so a plain store-release unlocks — no
-     * locked instruction (half the cost of a lock/unlock pair).  A locker
-     * that turns 1 into 2 just before our store loses its wake-up; that is
-     * why sleepers wait at most SLEEP_NS and then look again. */
-    uint32_t v = atomic_load_explicit(&l->key, memory_order_relaxed);
-    if (likely(v == LOCKED)) {
-        atomic_store_explicit(&l->key, UNLOCKED, memory_order_release);
-    } else {
-        v = atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release);
-        if (unlikely(v == UNLOCKED))
-            goc__fatal("unlock of unlocked lock");
-        if (v == SLEEPING)
-            goc__futexwakeup(&l->key, 1);
-    }
+    /* Always a swap, as Go's lock_futex.  (A plain store-release when the
+     * key is 1 halved the cost of a lock/unlock pair, but chan_foreign hung
+     * about one run in ten with it: unlock must stay a full barrier.) */
+    uint32_t v = atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release);
+    if (unlikely(v == UNLOCKED))
+        goc__fatal("unlock of unlocked lock");
+    if (v == SLEEPING)
+        goc__futexwakeup(&l->key, 1);
     M *m = goc__tls_m;
     if (m)
         m->locks--;
