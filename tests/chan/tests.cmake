@@ -29,5 +29,5 @@ goc_add_fatal_test(sync_unlock_unlocked ${_s}/mutex_unlock_unlocked.c
 if(GOC_SANITIZE STREQUAL "thread")
   goc_add_test(sync_tsan_racy ${_s}/tsan_racy.c PROCS 2 8 TIMEOUT 60)
   set_tests_properties(sync_tsan_racy.p2 sync_tsan_racy.p8 PROPERTIES
-    PASS_REGULAR_EXPRESSION "SUMMARY: ThreadSanitizer: data race [^\n]*tsan_racy\.c:[0-9]+ in writer")
+    PASS_REGULAR_EXPRESSION "SUMMARY: ThreadSanitizer: data race [^\n]*tsan_racy\.c:[0-9:]+ in writer")
 endif()
