@@ -88,6 +88,11 @@ static void foreign_g_free(void *p)
     G *f = p;
     if (atomic_load(&f->status) == G_WAITING)
         return;          /* cannot happen: the thread is not blocked */
+    /* Destructors run on the exiting thread: one that runs after this one
+     * and uses goc (a channel send in a thread_local's destructor) gets a
+     * fresh stand-in, freed in the next destructor round, not this one. */
+    if (tls_foreign_g == f)
+        tls_foreign_g = NULL;
     free(f);
 }
 
