@@ -22,14 +22,27 @@
  * from the G (this costs one committed page per stack), and the first 8192
  * stacks also get an mprotect guard.
  *
+ * Batching.  On a VM a page fault or a syscall costs microseconds, and a
+ * spawn storm carves one slot per goroutine.  Slots are carved CARVE_BATCH
+ * at a time, and the per-slot kernel work is done in two calls for the whole
+ * batch: process_madvise(2) on ourselves (Linux 6.13+ accepts any advice for
+ * the calling process) installs every guard, then populates every slot's
+ * top page (where the descriptor and the first frames live) with
+ * MADV_POPULATE_WRITE, instead of one madvise and one page fault per slot.
+ * Where the kernel refuses, each slot is done alone as before.
+ *
  * Caching.  Stacks never go back to the kernel: a dead G's stack goes to its
  * P's cache (LIFO, so the next G reuses warm pages); above CACHE_MAX the P
  * spills half to the global pool under pool.lock.  Lock order: pool.lock is
  * a leaf.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -44,11 +57,16 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102       /* Linux 6.13 uapi value */
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23       /* Linux 5.14 */
+#endif
+#define PIDFD_SELF_PROCESS (-20000)  /* Linux 6.14 PIDFD_SELF_THREAD_GROUP */
 
 enum {
     CHUNK_SLOTS = 256,               /* slots per mmap: 64 MiB at 256 KiB */
     CACHE_MAX = 64,                  /* per-P cache high water */
     CACHE_BATCH = 32,                /* moved per refill / spill */
+    CARVE_BATCH = 32,                /* slots carved together (<= IOV_MAX) */
     MAX_CHUNKS = 1 << 16,
     /* Without MADV_GUARD_INSTALL, the first stacks still get a real guard
      * by mprotect: each splits the mapping (2 more kernel mappings), so
@@ -74,80 +92,152 @@ static struct {
 
 static size_t stack_size = 256 << 10;  /* usable bytes, page multiple */
 static size_t slot_size;
+static size_t page_size;
 static bool   use_guard_madvise;
+/* process_madvise on ourselves: the fd names this process (PIDFD_SELF, or a
+ * pidfd that a forked child must not inherit: it would name the parent). */
+static int    self_fd = -1;
+static pid_t  self_fd_pid;
+static bool   batch_guard, batch_populate;
+
+static long pmadvise(struct iovec *iov, size_t n, int advice)
+{
+#ifdef SYS_process_madvise
+    if (self_fd != PIDFD_SELF_PROCESS && self_fd_pid != getpid())
+        return -1;                   /* a forked child: the pidfd is stale */
+    return syscall(SYS_process_madvise, self_fd, iov, n, advice, 0);
+#else
+    (void)iov; (void)n; (void)advice;
+    return -1;
+#endif
+}
+
+/* Probe process_madvise with each advice on a scratch mapping. */
+static void probe_batching(void *scratch)
+{
+#if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
+    struct iovec iov = { scratch, page_size };
+    self_fd = PIDFD_SELF_PROCESS;
+    self_fd_pid = getpid();
+    if (syscall(SYS_process_madvise, self_fd, &iov, 1, MADV_POPULATE_WRITE, 0)
+        != (long)page_size) {
+        self_fd = (int)syscall(SYS_pidfd_open, self_fd_pid, 0);  /* CLOEXEC */
+        if (self_fd < 0)
+            return;
+    }
+    batch_populate = pmadvise(&iov, 1, MADV_POPULATE_WRITE) == (long)page_size;
+    if (use_guard_madvise)
+        batch_guard = pmadvise(&iov, 1, MADV_GUARD_INSTALL) == (long)page_size;
+#else
+    (void)scratch;
+#endif
+}
 
 void goc__stack_init(size_t size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    page_size = page;
     if (size >= 16 << 10)
         stack_size = (size + page - 1) & ~(page - 1);
     slot_size = GUARD_SIZE + stack_size;
-    /* Probe MADV_GUARD_INSTALL once on a scratch mapping. */
-    void *probe = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+    /* Probe MADV_GUARD_INSTALL and batching once on a scratch mapping. */
+    char *probe = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (probe != MAP_FAILED) {
         use_guard_madvise = madvise(probe, page, MADV_GUARD_INSTALL) == 0;
-        munmap(probe, 2 * page);
+        /* GOC_STACK_NOBATCH=1: one madvise and one fault per slot, to
+         * measure what batching saves. */
+        if (getenv("GOC_STACK_NOBATCH") == NULL)
+            probe_batching(probe + page);
+        munmap(probe, 3 * page);
     }
 }
 
 size_t goc__stack_size(void) { return stack_size; }
 
-static goc_stack *carve(void)
+/* Make room for at least one slot in the current chunk.  pool.lock held. */
+static bool chunk_ready(void)
 {
-    if (pool.cur == NULL || pool.cur_used == CHUNK_SLOTS) {
-        size_t n = atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
-        if (n == MAX_CHUNKS)
-            return NULL;
-        void *base = mmap(NULL, slot_size * CHUNK_SLOTS, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (base == MAP_FAILED)
-            return NULL;
-        pool.chunks[n].base = base;
-        pool.chunks[n].slots = CHUNK_SLOTS;
-        atomic_store_explicit(&pool.nchunks, n + 1, memory_order_release);
-        pool.cur = base;
-        pool.cur_used = 0;
+    if (pool.cur != NULL && pool.cur_used < CHUNK_SLOTS)
+        return true;
+    size_t n = atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
+    if (n == MAX_CHUNKS)
+        return false;
+    void *base = mmap(NULL, slot_size * CHUNK_SLOTS, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+        return false;
+    pool.chunks[n].base = base;
+    pool.chunks[n].slots = CHUNK_SLOTS;
+    atomic_store_explicit(&pool.nchunks, n + 1, memory_order_release);
+    pool.cur = base;
+    pool.cur_used = 0;
+    return true;
+}
+
+/* Carve up to want (<= CARVE_BATCH) slots from the current chunk into out[];
+ * returns how many (0: out of address space or mappings).  pool.lock held. */
+static size_t carve(goc_stack **out, size_t want)
+{
+    if (!chunk_ready())
+        return 0;
+    size_t k = CHUNK_SLOTS - pool.cur_used;
+    if (k > want)
+        k = want;
+    char *first = pool.cur + pool.cur_used * slot_size;
+    pool.cur_used += k;
+
+    struct iovec iov[CARVE_BATCH];
+    size_t done = 0;
+    if (use_guard_madvise) {
+        if (batch_guard && k > 1) {
+            for (size_t i = 0; i < k; i++)
+                iov[i] = (struct iovec){ first + i * slot_size, GUARD_SIZE };
+            long r = pmadvise(iov, k, MADV_GUARD_INSTALL);
+            done = r > 0 ? (size_t)r / GUARD_SIZE : 0;
+        }
+        for (size_t i = done; i < k; i++)
+            madvise(first + i * slot_size, GUARD_SIZE, MADV_GUARD_INSTALL);
+    } else {
+        for (size_t i = 0; i < k && pool.nprotected < MPROTECT_GUARDS; i++)
+            if (mprotect(first + i * slot_size, GUARD_SIZE, PROT_NONE) == 0)
+                pool.nprotected++;
     }
-    char *slot = pool.cur + pool.cur_used * slot_size;
-    pool.cur_used++;
-    if (use_guard_madvise)
-        madvise(slot, GUARD_SIZE, MADV_GUARD_INSTALL);
-    else if (pool.nprotected < MPROTECT_GUARDS &&
-             mprotect(slot, GUARD_SIZE, PROT_NONE) == 0)
-        pool.nprotected++;
-    char *lo = slot + GUARD_SIZE;
-    char *top = slot + slot_size;
-    goc_stack *s = (goc_stack *)(top - 64);   /* one cache line at the top */
-    s->lo = lo;
-    s->hi = (char *)s;
-    s->next = NULL;
-    s->owner = NULL;
-    if (!use_guard_madvise)
-        *(uint64_t *)lo = CANARY;
+    if (batch_populate && k > 1) {
+        /* Commit every top page in one call; a failure leaves the rest to
+         * ordinary page faults below. */
+        for (size_t i = 0; i < k; i++)
+            iov[i] = (struct iovec){ first + (i + 1) * slot_size - page_size,
+                                     page_size };
+        (void)pmadvise(iov, k, MADV_POPULATE_WRITE);
+    }
+    for (size_t i = 0; i < k; i++) {
+        char *slot = first + i * slot_size;
+        char *lo = slot + GUARD_SIZE;
+        goc_stack *s = (goc_stack *)(slot + slot_size - 64); /* top line */
+        s->lo = lo;
+        s->hi = (char *)s;
+        s->next = NULL;
+        s->owner = NULL;
+        if (!use_guard_madvise)
+            *(uint64_t *)lo = CANARY;
 #ifdef GOC_HAVE_VALGRIND
-    VALGRIND_STACK_REGISTER(lo, s->hi);
+        VALGRIND_STACK_REGISTER(lo, s->hi);
 #endif
-    return s;
+        out[i] = s;
+    }
+    return k;
 }
 
 static goc_stack *pool_get(P *pp)
 {
     goc__lock(&pool.lock);
     goc_stack *first = NULL;
-    /* Refill the P's cache with a batch, return one. */
-    for (int i = 0; i < CACHE_BATCH; i++) {
+    /* Refill the P's cache with a batch of spilled stacks, return one. */
+    for (int i = 0; i < CACHE_BATCH && pool.free != NULL; i++) {
         goc_stack *s = pool.free;
-        if (s) {
-            pool.free = s->next;
-            pool.nfree--;
-        } else if (first == NULL || pp == NULL) {
-            s = carve();        /* carve only what is needed now */
-            if (s == NULL)
-                break;
-        } else {
-            break;
-        }
+        pool.free = s->next;
+        pool.nfree--;
         if (first == NULL) {
             first = s;
             if (pp == NULL)
@@ -156,6 +246,20 @@ static goc_stack *pool_get(P *pp)
             s->next = pp->stackcache;
             pp->stackcache = s;
             pp->stackcachecnt++;
+        }
+    }
+    if (first == NULL) {
+        /* Nothing spilled: carve.  A P takes a batch (the cache was empty,
+         * so it stays under CACHE_MAX); a P-less caller takes one. */
+        goc_stack *fresh[CARVE_BATCH];
+        size_t k = carve(fresh, pp ? CARVE_BATCH : 1);
+        if (k > 0) {
+            first = fresh[0];
+            for (size_t i = k; i-- > 1; ) {
+                fresh[i]->next = pp->stackcache;
+                pp->stackcache = fresh[i];
+                pp->stackcachecnt++;
+            }
         }
     }
     goc__unlock(&pool.lock);
