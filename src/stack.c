@@ -37,6 +37,7 @@
  * a leaf.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23       /* Linux 5.14 */
 #endif
-#define PIDFD_SELF_PROCESS (-20000)  /* Linux 6.14 PIDFD_SELF_THREAD_GROUP */
+#define PIDFD_SELF_THREAD (-10000)   /* Linux 6.14: "the calling thread" */
 
 enum {
     CHUNK_SLOTS = 256,               /* slots per mmap: 64 MiB at 256 KiB */
@@ -94,17 +95,17 @@ static size_t stack_size = 256 << 10;  /* usable bytes, page multiple */
 static size_t slot_size;
 static size_t page_size;
 static bool   use_guard_madvise;
-/* process_madvise on ourselves: the fd names this process (PIDFD_SELF, or a
- * pidfd that a forked child must not inherit: it would name the parent). */
+/* process_madvise on ourselves: the fd is PIDFD_SELF_THREAD (the mm is the
+ * whole process's), or on older kernels a pidfd of this process, which a
+ * forked child must not use (it names the parent): the child forgets it. */
 static int    self_fd = -1;
-static pid_t  self_fd_pid;
 static bool   batch_guard, batch_populate;
 
 static long pmadvise(struct iovec *iov, size_t n, int advice)
 {
 #ifdef SYS_process_madvise
-    if (self_fd != PIDFD_SELF_PROCESS && self_fd_pid != getpid())
-        return -1;                   /* a forked child: the pidfd is stale */
+    if (self_fd == -1)
+        return -1;
     return syscall(SYS_process_madvise, self_fd, iov, n, advice, 0);
 #else
     (void)iov; (void)n; (void)advice;
@@ -112,22 +113,39 @@ static long pmadvise(struct iovec *iov, size_t n, int advice)
 #endif
 }
 
-/* Probe process_madvise with each advice on a scratch mapping. */
+static void forget_pidfd_in_child(void)
+{
+    if (self_fd >= 0) {
+        close(self_fd);
+        self_fd = -1;
+        batch_guard = batch_populate = false;
+    }
+}
+
+/* Probe process_madvise with each advice on a scratch page. */
 static void probe_batching(void *scratch)
 {
 #if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
     struct iovec iov = { scratch, page_size };
-    self_fd = PIDFD_SELF_PROCESS;
-    self_fd_pid = getpid();
-    if (syscall(SYS_process_madvise, self_fd, &iov, 1, MADV_POPULATE_WRITE, 0)
-        != (long)page_size) {
-        self_fd = (int)syscall(SYS_pidfd_open, self_fd_pid, 0);  /* CLOEXEC */
+    self_fd = PIDFD_SELF_THREAD;
+    if (pmadvise(&iov, 1, MADV_POPULATE_WRITE) != (long)page_size) {
+        int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);   /* CLOEXEC */
+        if (fd < 0) {
+            self_fd = -1;
+            return;
+        }
+        /* Far from the low numbers a program hands out and closes. */
+        self_fd = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+        close(fd);
         if (self_fd < 0)
             return;
+        pthread_atfork(NULL, NULL, forget_pidfd_in_child);
     }
     batch_populate = pmadvise(&iov, 1, MADV_POPULATE_WRITE) == (long)page_size;
     if (use_guard_madvise)
         batch_guard = pmadvise(&iov, 1, MADV_GUARD_INSTALL) == (long)page_size;
+    if (!batch_populate && !batch_guard)
+        forget_pidfd_in_child();
 #else
     (void)scratch;
 #endif
