@@ -15,6 +15,7 @@ int bench_select(int argc, char **argv);
 int bench_mutex(int argc, char **argv);
 int bench_timers(int argc, char **argv);
 int bench_parked(int argc, char **argv);
+int bench_million(int argc, char **argv);   /* twin: anchors/million.go */
 
 /* Go-style flags: -name value or -name=value.  Returns def when absent;
  * exits with a message on a malformed value. */

@@ -12,6 +12,7 @@
 #pragma weak bench_mutex
 #pragma weak bench_timers
 #pragma weak bench_parked
+#pragma weak bench_million
 
 static const struct {
     const char *name;
@@ -21,7 +22,7 @@ static const struct {
     {"parallel", bench_parallel}, {"pingpong", bench_pingpong},
     {"buffered", bench_buffered}, {"select", bench_select},
     {"mutex", bench_mutex},       {"timers", bench_timers},
-    {"parked", bench_parked},
+    {"parked", bench_parked},     {"million", bench_million},
 };
 
 long bench_flag(int argc, char **argv, const char *name, long def)
@@ -83,6 +84,6 @@ int main(int argc, char **argv)
             return cmds[i].fn(argc - 2, argv + 2);
         }
     }
-    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked [flags]\n");
+    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked|million [flags]\n");
     return 2;
 }
