@@ -20,10 +20,26 @@ static void basic(void)
     CHECK(goc_now() - t0 >= 5 * MS);
     CHECK(v >= t0 + 5 * MS && v <= goc_now());
     CHECK(goc_timer_stop(t) == 0);          /* fired and received */
-    CHECK(goc_timer_reset(t, 2 * MS) == 0); /* was not pending */
+    /* t1 is read before the reset: read after it, the check would be off
+     * by the gap between the two (a descheduled M made it fail once).  v is
+     * the firing's due time, so a stale value from the first firing (due at
+     * t0 + 5 ms) could not pass v >= t1 + 2 ms. */
     int64_t t1 = goc_now();
+    CHECK(goc_timer_reset(t, 2 * MS) == 0); /* was not pending */
     CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    CHECKF(v >= t1 + 2 * MS, "value due %lld ns after t1", (long long)(v - t1));
     CHECK(goc_now() - t1 >= 2 * MS);
+    /* Many resets of a received timer: never early, never a stale value. */
+    for (int i = 0; i < 200; i++) {
+        int64_t before = goc_now();
+        CHECK(goc_timer_reset(t, 100000 + (i % 7) * 50000) == 0);
+        CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+        int64_t after = goc_now();
+        int64_t d = 100000 + (i % 7) * 50000;
+        CHECKF(v >= before + d && after >= before + d,
+               "reset %d: due %lld, received %lld ns after the reset (d %lld)", i,
+               (long long)(v - before), (long long)(after - before), (long long)d);
+    }
     goc_timer_free(t);
 
     /* stopped before it fires: nothing ever arrives */
