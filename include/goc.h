@@ -207,6 +207,89 @@ void goc_cond_broadcast(goc_cond *c);
 void goc_sem_acquire(uint32_t *addr);
 void goc_sem_release(uint32_t *addr);
 
+/* ------------------------------------- context (Go's context package) -- */
+/* Cancellation, deadlines and request-scoped values, propagated from parent
+ * to children.  A context's done channel is closed when it is cancelled:
+ * select on it beside the work (goc_ctx_done).  C has no GC: the creator
+ * frees what it made with goc_ctx_free, which also cancels it (Go's
+ * `defer cancel()`); free it once no goroutine uses it any more, e.g. after
+ * goc_errgroup_wait or a WaitGroup.  To stop goroutines early, cancel, and
+ * free later.  Freeing a parent first cancels and detaches its children,
+ * which stay valid until freed. */
+
+typedef struct goc_ctx goc_ctx;
+
+/* The root: never cancelled, no deadline, no values; its done channel is
+ * NULL, which never proceeds in goc_select (Go's nil channel).  Needs no
+ * free.  A NULL parent anywhere below means this one. */
+goc_ctx *goc_ctx_background(void);
+
+/* A child that goc_ctx_cancel (or its parent's cancellation) cancels.  NULL
+ * on no memory.  A child of a cancelled parent starts cancelled. */
+goc_ctx *goc_ctx_with_cancel(goc_ctx *parent);
+
+/* A child that also cancels itself with -ETIMEDOUT at deadline (absolute
+ * goc_now() time) / after ns; the earlier of its own and its parent's
+ * deadline applies.  A deadline already past gives a cancelled context. */
+goc_ctx *goc_ctx_with_deadline(goc_ctx *parent, int64_t deadline);
+goc_ctx *goc_ctx_with_timeout(goc_ctx *parent, int64_t ns);
+
+/* A child carrying value under key (compared by address; not NULL):
+ * goc_ctx_value looks it up here, then in the ancestors (NULL if absent). */
+goc_ctx *goc_ctx_with_value(goc_ctx *parent, const void *key, void *value);
+void    *goc_ctx_value(goc_ctx *c, const void *key);
+
+/* Cancel c and its descendants.  cause (a negative errno, e.g. the error
+ * that made you give up; >= 0 means -ECANCELED) is what goc_ctx_cause
+ * reports.  The first cancellation wins; later ones do nothing. */
+void goc_ctx_cancel(goc_ctx *c, int cause);
+
+/* Closed when c is cancelled (made on first use).  NULL for background. */
+goc_chan *goc_ctx_done(goc_ctx *c);
+
+/* 0 while c is live; -ECANCELED (Go's Canceled) or -ETIMEDOUT (Go's
+ * DeadlineExceeded) once cancelled.  Lock-free: cheap to poll. */
+int goc_ctx_err(goc_ctx *c);
+/* The cause given to the cancellation (Go's context.Cause); 0 while live. */
+int goc_ctx_cause(goc_ctx *c);
+/* The deadline in goc_now() units (its own or inherited), 0 if none. */
+int64_t goc_ctx_deadline(goc_ctx *c);
+
+/* Cancel c (-ECANCELED if live) and free it.  Goroutines selecting on its
+ * done channel must have left (they are woken by the cancellation); one
+ * still blocked on it is a fatal error.  NULL and background are ignored. */
+void goc_ctx_free(goc_ctx *c);
+
+/* ------------------------------------- errgroup (x/sync/errgroup) -- */
+/* Goroutines working on one task: the first to fail cancels the others'
+ * context; goc_errgroup_wait waits for all and returns that first error. */
+
+typedef struct goc_errgroup goc_errgroup;
+
+/* A group whose context is a child of parent (NULL: background). */
+goc_errgroup *goc_errgroup_new(goc_ctx *parent);
+goc_ctx      *goc_errgroup_ctx(goc_errgroup *g);
+
+/* At most n goroutines of the group run at once (n < 0: no limit, the
+ * default).  Changing it while goroutines run is a fatal error, as in Go. */
+void goc_errgroup_set_limit(goc_errgroup *g, int n);
+
+/* Run fn(group ctx, arg) in a new goroutine, waiting for a free slot under
+ * the limit.  fn returns 0 or an error (a negative errno by convention);
+ * the first non-zero one cancels the group's context with it as the cause.
+ * 0, -ENOMEM, or -EDEADLK with a limit of 0 (Go would block forever). */
+int goc_errgroup_go(goc_errgroup *g, int (*fn)(goc_ctx *ctx, void *arg), void *arg);
+/* As goc_errgroup_go but -EAGAIN at once instead of waiting for a slot. */
+int goc_errgroup_trygo(goc_errgroup *g, int (*fn)(goc_ctx *ctx, void *arg), void *arg);
+
+/* Wait for every goroutine of the group, cancel its context, and return the
+ * first error (0 if none). */
+int goc_errgroup_wait(goc_errgroup *g);
+
+/* Free the group and its context (after goc_errgroup_wait; freeing with
+ * goroutines still running is a fatal error). */
+void goc_errgroup_free(goc_errgroup *g);
+
 /* ------------------------------------------------------------ network -- */
 /* TCP; fds are non-blocking and registered with the poller. */
 

@@ -20,6 +20,10 @@ goc_add_test(sync_mutex        ${_s}/mutex.c)
 goc_add_test(sync_rwmutex      ${_s}/rwmutex.c)
 goc_add_test(sync_wg_once_cond ${_s}/wg_once_cond.c)
 goc_add_test(sync_tsan_clean   ${_s}/tsan_clean.c)
+goc_add_test(sync_context      ${_s}/context.c TIMEOUT 60)
+goc_add_test(sync_errgroup     ${_s}/errgroup.c TIMEOUT 60)
+goc_add_fatal_test(sync_errgroup_limit_active ${_s}/errgroup_limit_active.c
+  "fatal error: errgroup: modify limit while goroutines in the group are still active")
 goc_add_fatal_test(sync_wg_negative ${_s}/wg_negative.c
   "fatal error: sync: negative WaitGroup counter")
 goc_add_fatal_test(sync_unlock_unlocked ${_s}/mutex_unlock_unlocked.c
