@@ -138,6 +138,45 @@ typedef struct goc_case {
  * n > 65536. */
 int goc_select(goc_case *cases, size_t n, int block);
 
+/* Go's `v, ok := <-c`: 1 with a value, 0 once c is closed and drained. */
+int goc_chan_recv_ok(goc_chan *c, void *elem);
+
+/* `select { case c <- v: case <-time.After(ns): }` and the receive: the
+ * op's result (0, -EPIPE), or -ETIMEDOUT after ns (ns <= 0: only if the op
+ * can proceed now).  A NULL c waits for the timeout. */
+int goc_chan_send_timeout(goc_chan *c, const void *elem, int64_t ns);
+int goc_chan_recv_timeout(goc_chan *c, void *elem, int64_t ns);
+
+/* Typed channels: GOC_CHAN_TYPE(intch, int) declares the type intch and
+ * static inline intch_make(cap), intch_send(ch, v), intch_recv(ch, &v),
+ * intch_recv_ok(ch, &v), intch_trysend, intch_tryrecv, intch_close,
+ * intch_free, and intch_chan(ch) (the goc_chan, for goc_case).  The element
+ * type is checked by the compiler: intch_recv(ch, &a_long) is a diagnostic,
+ * where goc_chan_recv would silently write sizeof(int) bytes. */
+#if defined(__GNUC__)
+#define GOC_TYPED_FN_ static inline __attribute__((unused))
+#else
+#define GOC_TYPED_FN_ static inline
+#endif
+#define GOC_CHAN_TYPE(name, T)                                                \
+    typedef struct name { goc_chan *c; } name;                                \
+    GOC_TYPED_FN_ name name##_make(size_t cap)                                \
+    { name ch = { goc_chan_make(sizeof(T), cap) }; return ch; }               \
+    GOC_TYPED_FN_ int name##_send(name ch, T v)                               \
+    { return goc_chan_send(ch.c, &v); }                                       \
+    GOC_TYPED_FN_ int name##_recv(name ch, T *v)                              \
+    { return goc_chan_recv(ch.c, v); }                                        \
+    GOC_TYPED_FN_ int name##_recv_ok(name ch, T *v)                           \
+    { return goc_chan_recv_ok(ch.c, v); }                                     \
+    GOC_TYPED_FN_ int name##_trysend(name ch, T v)                            \
+    { return goc_chan_trysend(ch.c, &v); }                                    \
+    GOC_TYPED_FN_ int name##_tryrecv(name ch, T *v)                           \
+    { return goc_chan_tryrecv(ch.c, v); }                                     \
+    GOC_TYPED_FN_ int name##_close(name ch) { return goc_chan_close(ch.c); } \
+    GOC_TYPED_FN_ void name##_free(name ch) { goc_chan_free(ch.c); }          \
+    GOC_TYPED_FN_ goc_chan *name##_chan(name ch) { return ch.c; }             \
+    typedef int name##_goc_chan_type_end_
+
 /* --------------------------------------------------------------- time -- */
 
 int64_t goc_now(void);          /* monotonic nanoseconds */
@@ -259,6 +298,12 @@ int64_t goc_ctx_deadline(goc_ctx *c);
  * done channel must have left (they are woken by the cancellation); one
  * still blocked on it is a fatal error.  NULL and background are ignored. */
 void goc_ctx_free(goc_ctx *c);
+
+/* `select { case c <- v: case <-ctx.Done(): }` and the receive: the op's
+ * result (0, -EPIPE), or goc_ctx_err(ctx) if ctx is (or becomes) done
+ * first.  A context already done never sends or receives. */
+int goc_chan_send_ctx(goc_chan *c, const void *elem, goc_ctx *ctx);
+int goc_chan_recv_ctx(goc_chan *c, void *elem, goc_ctx *ctx);
 
 /* ------------------------------------- errgroup (x/sync/errgroup) -- */
 /* Goroutines working on one task: the first to fail cancels the others'

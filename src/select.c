@@ -328,3 +328,75 @@ int goc_select(goc_case *cases, size_t n, int block)
         free(order);
     return casi;
 }
+
+/* ------------------------------------------- the everyday two-case selects
+ * `v, ok := <-c`, and `select { case c <- v / v = <-c: case <-ctx.Done(): }`
+ * or `case <-time.After(d):`, as single calls.  The timeout forms use a
+ * runtime timer of their own (made and freed here), so nothing leaks on an
+ * early return. */
+
+int goc_chan_recv_ok(goc_chan *c, void *elem)
+{
+    return goc_chan_recv(c, elem) == 0;
+}
+
+/* One op on c, or done (a NULL done never proceeds).  Returns the op's
+ * result, or 1 when done won. */
+static int op_or(goc_chan *c, int op, void *elem, goc_chan *done)
+{
+    goc_case cs[2] = {
+        { .chan = c, .op = op, .elem = elem },
+        { .chan = done, .op = GOC_RECV },
+    };
+    int i = goc_select(cs, 2, 1);
+    return i == 0 ? cs[0].result : 1;
+}
+
+int goc_chan_send_ctx(goc_chan *c, const void *elem, goc_ctx *ctx)
+{
+    /* Go checks neither first: a ready send and a done context race
+     * uniformly; but a context already done must not send. */
+    int err = goc_ctx_err(ctx);
+    if (err != 0)
+        return err;
+    int r = op_or(c, GOC_SEND, (void *)elem, goc_ctx_done(ctx));
+    return r == 1 ? goc_ctx_err(ctx) : r;
+}
+
+int goc_chan_recv_ctx(goc_chan *c, void *elem, goc_ctx *ctx)
+{
+    int err = goc_ctx_err(ctx);
+    if (err != 0)
+        return err;
+    int r = op_or(c, GOC_RECV, elem, goc_ctx_done(ctx));
+    return r == 1 ? goc_ctx_err(ctx) : r;
+}
+
+static int op_timeout(goc_chan *c, int op, void *elem, int64_t ns)
+{
+    if (ns <= 0) {
+        int r = op == GOC_SEND ? goc_chan_trysend(c, elem) : goc_chan_tryrecv(c, elem);
+        return r == -EAGAIN ? -ETIMEDOUT : r;
+    }
+    goc_timer *t = goc_timer_new(ns, 0);
+    if (t == NULL)
+        return -ENOMEM;
+    int64_t when;
+    goc_case cs[2] = {
+        { .chan = c, .op = op, .elem = elem },
+        { .chan = goc_timer_chan(t), .op = GOC_RECV, .elem = &when },
+    };
+    int i = goc_select(cs, 2, 1);
+    goc_timer_free(t);
+    return i == 0 ? cs[0].result : -ETIMEDOUT;
+}
+
+int goc_chan_send_timeout(goc_chan *c, const void *elem, int64_t ns)
+{
+    return op_timeout(c, GOC_SEND, (void *)elem, ns);
+}
+
+int goc_chan_recv_timeout(goc_chan *c, void *elem, int64_t ns)
+{
+    return op_timeout(c, GOC_RECV, elem, ns);
+}

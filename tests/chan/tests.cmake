@@ -16,6 +16,14 @@ goc_add_test(select_waiters  ${_d}/select_waiters.c TIMEOUT 180)
 goc_add_fatal_test(chan_deadlock ${_d}/chan_deadlock.c
   "all goroutines are asleep - deadlock")
 
+goc_add_test(chan_helpers ${_d}/chan_helpers.c TIMEOUT 60)
+# GOC_CHAN_TYPE checks the element type at compile time.
+add_test(NAME chan_typed_mismatch
+  COMMAND ${CMAKE_C_COMPILER} -fsyntax-only -I${PROJECT_SOURCE_DIR}/include
+          ${_d}/chan_typed_mismatch.c)
+set_tests_properties(chan_typed_mismatch PROPERTIES LABELS chan
+  PASS_REGULAR_EXPRESSION "incompatible pointer|incompatible-pointer-types")
+
 goc_add_test(sync_mutex        ${_s}/mutex.c)
 goc_add_test(sync_rwmutex      ${_s}/rwmutex.c)
 goc_add_test(sync_wg_once_cond ${_s}/wg_once_cond.c)
