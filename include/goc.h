@@ -199,6 +199,12 @@ int  goc_timer_stop(goc_timer *t);  /* 1 if it stopped a pending firing */
 int  goc_timer_reset(goc_timer *t, int64_t after_ns);
 void goc_timer_free(goc_timer *t);  /* stops it and frees it and its chan */
 
+/* Go's Ticker.Reset: t ticks every period_ns from now on (first tick after
+ * period_ns); a one-shot timer becomes a ticker.  Returns as
+ * goc_timer_reset, or -EINVAL for period_ns <= 0 or a NULL t.  (goc_timer_
+ * reset moves only the next firing and keeps the period.) */
+int goc_ticker_reset(goc_timer *t, int64_t period_ns);
+
 /* --------------------------------------------- sync (zero value ready) -- */
 
 /* Complete types so they can live in structs and on stacks; the fields are

@@ -616,13 +616,15 @@ goc_chan *goc_timer_chan(goc_timer *t)
 
 /* Stop or re-arm under rt.mu, dropping any value already buffered: the
  * send (under rt.mu too) is either before the drain or never happens. */
-static int chan_timer_set(struct goc_timer *t, int64_t when)
+static int chan_timer_set(struct goc_timer *t, int64_t when, int64_t period)
 {
     goc_timer_rt *rt = &t->rt;
     bool wake = false, add = false;
     goc__lock(&rt->mu);
     bool pending = rt->when > 0;
     rt->when = when;
+    if (period >= 0)
+        rt->period = period;
     rt->seq++;
     if (rt->state & T_HEAPED) {
         struct goc_timers *ts = rt->ts;
@@ -658,14 +660,21 @@ int goc_timer_stop(goc_timer *t)
 {
     if (t == NULL)
         return 0;
-    return chan_timer_set(t, 0);
+    return chan_timer_set(t, 0, -1);
 }
 
 int goc_timer_reset(goc_timer *t, int64_t after_ns)
 {
     if (t == NULL)
         return 0;
-    return chan_timer_set(t, goc__when(after_ns));
+    return chan_timer_set(t, goc__when(after_ns), -1);
+}
+
+int goc_ticker_reset(goc_timer *t, int64_t period_ns)
+{
+    if (t == NULL || period_ns <= 0)
+        return -EINVAL;
+    return chan_timer_set(t, goc__when(period_ns), period_ns);
 }
 
 void goc_timer_free(goc_timer *t)

@@ -96,6 +96,25 @@ static void ticker(void)
     goc_timer_reset(t, 1 * MS);
     CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
     CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    /* ticker reset changes the period: ticks due 20 ms apart (a value is
+     * its tick's due time give or take the microseconds between two clock
+     * reads, so the spacing holds whatever the load) */
+    CHECK(goc_ticker_reset(t, 0) == -EINVAL);
+    int64_t t2 = goc_now();
+    CHECK(goc_ticker_reset(t, 20 * MS) == 1);
+    CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    CHECK(v >= t2 + 20 * MS - MS);
+    prev = v;
+    CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    CHECKF(v - prev >= 19 * MS && (v - prev + MS) % (20 * MS) <= 2 * MS,
+           "ticks %lld ns apart", (long long)(v - prev));
+    goc_timer_free(t);
+    /* a one-shot timer becomes a ticker */
+    t = goc_timer_new(1000 * MS, 0);
+    CHECK(goc_ticker_reset(t, 2 * MS) == 1);
+    for (int i = 0; i < 3; i++)
+        CHECK(goc_chan_recv(goc_timer_chan(t), &v) == 0);
+    CHECK(goc_ticker_reset(NULL, MS) == -EINVAL);
     goc_timer_free(t);
 }
 
