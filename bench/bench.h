@@ -21,5 +21,7 @@ int bench_million(int argc, char **argv);   /* twin: anchors/million.go */
  * exits with a message on a malformed value. */
 long bench_flag(int argc, char **argv, const char *name, long def);
 double bench_ns_per(int64_t ns, long n);
+/* This process's resident set (VmRSS) in KiB, -1 if unknown. */
+long bench_rss_kib(void);
 
 #endif

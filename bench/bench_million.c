@@ -20,20 +20,6 @@ static struct {
     _Atomic int    release;
 } mb;
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            v = atol(line + 6);
-    fclose(f);
-    return v;
-}
-
 static void stormer(void *arg)
 {
     (void)arg;
@@ -52,7 +38,7 @@ static void million_main(void *arg)
     long n = mb.n;
     goc_wg_add(&mb.started, (int)n);
     goc_wg_add(&mb.finished, (int)n);
-    long rss0 = rss_kib();
+    long rss0 = bench_rss_kib();
     int64_t t0 = goc_now();
     for (long i = 0; i < n; i++)
         if (goc_go(stormer, NULL) != 0) {
@@ -61,7 +47,7 @@ static void million_main(void *arg)
         }
     goc_wg_wait(&mb.started);
     int64_t t1 = goc_now();
-    long rss1 = rss_kib();
+    long rss1 = bench_rss_kib();
     atomic_store(&mb.release, 1);
     goc_wg_wait(&mb.finished);
     int64_t t2 = goc_now();

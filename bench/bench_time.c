@@ -73,22 +73,6 @@ int bench_timers(int argc, char **argv)
  * growth divided by n.  Then the channel is closed, which wakes them all,
  * and the main goroutine waits for every one to exit.  goc has no GC heap
  * or growable stacks: go_stack_bytes_per_g and go_heap_bytes_per_g are 0. */
-static long vmrss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            v = atol(line + 6);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
 static struct {
     long      n;
     goc_chan *ch;
@@ -107,7 +91,7 @@ static void parked_main(void *arg)
 {
     (void)arg;
     long n = pk.n;
-    long rss0 = vmrss_kib();
+    long rss0 = bench_rss_kib();
     pk.ch = goc_chan_make(0, 0);
     goc_wg_add(&pk.started, (int)n);
     goc_wg_add(&pk.done, (int)n);
@@ -120,7 +104,7 @@ static void parked_main(void *arg)
     goc_wg_wait(&pk.started);
     int64_t tspawn = goc_now() - t;
     goc_sleep(50000000);   /* let the last few reach the channel wait */
-    long rss1 = vmrss_kib();
+    long rss1 = bench_rss_kib();
 
     t = goc_now();
     goc_chan_close(pk.ch);

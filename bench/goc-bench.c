@@ -25,6 +25,22 @@ static const struct {
     {"parked", bench_parked},     {"million", bench_million},
 };
 
+long bench_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            v = atol(line + 6);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 long bench_flag(int argc, char **argv, const char *name, long def)
 {
     size_t len = strlen(name);
