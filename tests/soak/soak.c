@@ -683,6 +683,20 @@ static long rss_kb(void)
     return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+static int threads(void)
+{
+    char line[128];
+    int n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
 static int open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -805,8 +819,9 @@ static void main_g(void *arg)
         int fds = open_fds(), gs = goc_num_goroutines();
         if (rss > max_rss)
             max_rss = rss;
-        printf("soak: epoch %d/%d rss=%ld KiB fds=%d goroutines=%d msgs=%ld echo=%ld conns/%ld KiB "
-               "late=%ld spins=%ld timers=%ld fails=%ld\n", e + 1, epochs, rss, fds, gs,
+        printf("soak: epoch %d/%d rss=%ld KiB fds=%d goroutines=%d threads=%d msgs=%ld "
+               "echo=%ld conns/%ld KiB late=%ld spins=%ld timers=%ld fails=%ld\n",
+               e + 1, epochs, rss, fds, gs, threads(),
                atomic_load(&total_msgs), atomic_load(&e_conns), atomic_load(&e_bytes) >> 10,
                atomic_load(&a_late), atomic_load(&p_spins), atomic_load(&t_fired),
                atomic_load(&failures));
