@@ -30,7 +30,8 @@ struct goc_chan {
     _Atomic uint32_t magic;     /* CHAN_LIVE, or CHAN_FREED once freed: read
                                    by every operation (relaxed, before and
                                    under the lock), written under the lock */
-    _Atomic uint32_t refs;      /* goc_chan_retain/release; 1 at make */
+    _Atomic uint32_t refs;      /* goc_chan_retain/release count, 1 at
+                                   make; atomic, not under the lock */
     _Atomic uint32_t closed;
     _Atomic size_t   qcount;    /* elements in buf */
     size_t           dataqsiz;  /* capacity (immutable) */
