@@ -7,6 +7,7 @@
  * on several Ps at once, with immediate reuse of the memory; run under
  * ASan and TSan, any late access is reported (issue 10). */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,11 @@ static void spin_ns(int64_t ns)
 
 static void churner(void *arg)
 {
-    long seed = (long)arg;
+    uint64_t seed = (uint64_t)(long)arg;
     long n = test_scaled(20000);
     for (long i = 0; i < n; i++) {
-        seed = seed * 1103515245 + 12345;
-        int64_t after = (seed >> 8) % 20000, wait = (seed >> 20) % 20000;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t after = (int64_t)((seed >> 8) % 20000), wait = (int64_t)((seed >> 24) % 20000);
         goc_timer *t = goc_timer_new(after, (seed & 0x10000) ? 5000 : 0);
         CHECK(t != NULL);
         spin_ns(wait);
