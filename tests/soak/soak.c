@@ -22,7 +22,8 @@
  *              in enter/exit;
  *   preempt    a loop with no runtime call that spins until a goroutine it
  *              started sets a flag (at P=1 only preemption lets that one
- *              run); CPU hogs;
+ *              run); CPU hogs (sanitized builds, which only preempt at
+ *              runtime calls, yield in them now and then);
  *   timers     timer new/stop/reset/free (no value after stop), tickers,
  *              sleepers;
  *   abandon    the abandoned results channel (goc_chan_retain/release):
@@ -502,6 +503,15 @@ static int64_t mono_ns(void)       /* libc, not the runtime */
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Sanitized builds preempt only at runtime calls (preempt.c): there the
+ * CPU-bound loops below make one now and then, or they would hold a P for
+ * good; elsewhere they call nothing and rely on async preemption. */
+static inline void coop_point(uint64_t i)
+{
+    if (SANITIZED && (i & 0xffff) == 0)
+        goc_yield();
+}
+
 /* Spins, calling nothing, until set_flag ran: at P=1 it needs preemption. */
 static void p_spinner(void *arg)
 {
@@ -514,6 +524,7 @@ static void p_spinner(void *arg)
         volatile uint64_t x = 1;
         for (uint64_t i = 1; !atomic_load_explicit(&flag, memory_order_relaxed); i++) {
             x = x * 6364136223846793005ull + i;
+            coop_point(i);
             if ((i & 0xfffff) == 0 && mono_ns() - start > 10LL * 1000 * MS) {
                 FAIL("preempt: spun 10 s without the flag goroutine running");
                 break;
@@ -534,6 +545,7 @@ static void p_hog(void *arg)
         while (mono_ns() < end)
             for (int i = 0; i < 1000; i++)
                 d = d * 1.0000001 + 1e-9;
+        coop_point(0);
     }
     goc_wg_done(&epoch_wg);
 }
