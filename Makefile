@@ -4,6 +4,8 @@
 #   make test-asan   the tests under AddressSanitizer + UBSan
 #   make test-tsan   the tests under ThreadSanitizer
 #   make test-aarch64  cross-build for aarch64, run the core tests in qemu-user
+#   make soak        the mixed workload soak, SOAK_SECONDS (600) long
+#                    (make soak SOAK_SECONDS=60 is the CI length)
 #   make bench       goc vs Go anchors (compare.py), P=1,2
 #   make bench-http  goc vs Go net/http vs nginx under wrk
 #   make install PREFIX=/usr/local
@@ -12,8 +14,9 @@ JOBS    ?= $(shell nproc)
 PREFIX  ?= /usr/local
 CMAKE   ?= cmake
 CTEST_ARGS ?=
+SOAK_SECONDS ?= 600
 
-.PHONY: all build demo test test-asan test-tsan test-aarch64 bench bench-http install clean fuzz
+.PHONY: all build demo test test-asan test-tsan test-aarch64 soak bench bench-http install clean fuzz
 
 all: build
 
@@ -25,17 +28,20 @@ demo: build
 	sh scripts/demo.sh $(BUILD)
 
 test: build
-	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure $(CTEST_ARGS)
+	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure -LE soak $(CTEST_ARGS)
 
 test-asan:
 	$(CMAKE) -S . -B build-asan -DGOC_SANITIZE=address >/dev/null
 	$(CMAKE) --build build-asan -j $(JOBS)
-	ctest --test-dir build-asan -j $(JOBS) --output-on-failure -LE slow $(CTEST_ARGS)
+	ctest --test-dir build-asan -j $(JOBS) --output-on-failure -LE 'slow|soak' $(CTEST_ARGS)
 
 test-tsan:
 	$(CMAKE) -S . -B build-tsan -DGOC_SANITIZE=thread >/dev/null
 	$(CMAKE) --build build-tsan -j $(JOBS)
-	ctest --test-dir build-tsan -j $(JOBS) --output-on-failure -LE slow $(CTEST_ARGS)
+	ctest --test-dir build-tsan -j $(JOBS) --output-on-failure -LE 'slow|soak' $(CTEST_ARGS)
+
+soak: build
+	$(BUILD)/tests/test_soak $(SOAK_SECONDS)
 
 test-aarch64:
 	$(CMAKE) -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake >/dev/null

@@ -94,8 +94,25 @@ typedef struct goc_chan goc_chan;
 goc_chan *goc_chan_make(size_t elem_size, size_t cap);
 
 /* Free a channel.  Freeing one that goroutines still wait on is a fatal
- * error ("free of channel with waiters").  NULL is ignored. */
+ * error ("free of channel with waiters: channel 0x...", naming them), and so
+ * is freeing one that goc_chan_retain references still hold.  A freed
+ * channel is poisoned: a later operation on it is a fatal error ("send on
+ * freed channel 0x...") rather than a hang, as long as its memory has not
+ * been reused (the runtime holds the last few hundred freed channels back
+ * from malloc for this).  NULL is ignored. */
 void goc_chan_free(goc_chan *c);
+
+/* Reference counting, for a channel whose last user frees it, such as a
+ * results channel that a caller abandons after a timeout while workers may
+ * still send on it.  goc_chan_make returns a channel holding one reference;
+ * goc_chan_retain adds one (and returns c), goc_chan_release drops one and
+ * frees the channel, as goc_chan_free, when it was the last.  Retain before
+ * handing c to another goroutine, release when done with it.  Give such a
+ * channel a buffer for every value that may be sent, or a late sender
+ * blocks forever (and keeps its reference).  Retain or release of a freed
+ * channel is a fatal error.  NULL is ignored (retain returns NULL). */
+goc_chan *goc_chan_retain(goc_chan *c);
+void      goc_chan_release(goc_chan *c);
 
 /* Send *elem (elem_size bytes are copied).  Blocks until a receiver takes it
  * or it is buffered.  0, or -EPIPE if c is closed (before or while waiting).

@@ -26,11 +26,26 @@
  * value moved, false when close woke them.  The waker writes the sudog and
  * gp->param before goc__ready and never touches them afterwards.
  *
+ * Freeing (C has no GC, so misuse must be loud).  goc_chan_free with
+ * goroutines still queued is a fatal error naming the channel and them.
+ * A freed channel is poisoned, not returned to malloc at once: it is marked
+ * CHAN_FREED under its lock, left unlocked, and parked in a bounded FIFO
+ * quarantine (QUARANTINE_N channels, QUARANTINE_BYTES); only the oldest
+ * are really freed.  Every operation checks the mark at entry and again
+ * under the lock (one load), so an operation on a recently freed channel
+ * dies with "fatal error: send on freed channel 0x..." instead of spinning
+ * on a lock word that malloc reused (issue 10, F10).  Past the quarantine
+ * the memory is reused and the check is only probable (any word but
+ * CHAN_LIVE is reported); ASan then reports the use after free itself.
+ * Reference counts (goc_chan_retain/release) serve the channel that its
+ * last user, whoever that is, frees: make returns it with one reference.
+ *
  * Sudogs come from a per-P cache (no lock, no allocation on the hot path),
  * refilled from / spilled to a central list in halves, as Go's
  * acquireSudog; a thread without a P (foreign thread) mallocs and frees.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,42 +330,174 @@ void goc__chan_bufrecv(goc_chan *c, void *ep)
 
 /* ---------------------------------------------------------- make/free */
 
+static size_t chan_hdr(void)
+{
+    return (sizeof(goc_chan) + 63) & ~(size_t)63;
+}
+
+static size_t chan_bytes(goc_chan *c)
+{
+    return chan_hdr() + c->elemsize * c->dataqsiz;
+}
+
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 {
     if (elem_size > GOC_CHAN_MAX_ELEM)
         return NULL;
     if (elem_size != 0 && cap > (SIZE_MAX / 2) / elem_size)
         return NULL;
-    size_t hdr = (sizeof(goc_chan) + 63) & ~(size_t)63;
+    size_t hdr = chan_hdr();
     goc_chan *c = calloc(1, hdr + elem_size * cap);
     if (c == NULL)
         return NULL;
     c->dataqsiz = cap;
     c->elemsize = elem_size;
     c->buf = (char *)c + hdr;
+    atomic_init(&c->refs, 1);
+    atomic_init(&c->magic, CHAN_LIVE);
     return c;
+}
+
+void goc__chan_bad(goc_chan *c, const char *op)
+{
+    char msg[200];
+    if (atomic_load_explicit(&c->magic, memory_order_relaxed) == CHAN_FREED)
+        snprintf(msg, sizeof msg, "%s freed channel %p", op, (void *)c);
+    else
+        snprintf(msg, sizeof msg, "%s invalid channel %p (freed and its memory "
+                 "reused, or not made by goc_chan_make)", op, (void *)c);
+    goc__fatal(msg);
+}
+
+/* Quarantine (the poison's lifetime).  qlock is a leaf lock: nothing else
+ * is taken under it, and the real free() happens after it is dropped. */
+enum {
+    QUARANTINE_N = 256,               /* channels held back from malloc */
+    QUARANTINE_BYTES = 4 << 20,       /* bytes held back, at most */
+    QUARANTINE_MAX_ONE = 1 << 20,     /* bigger channels are freed at once */
+};
+
+static goc_lock  qlock;               /* protects qring, qhead, qlen, qbytes */
+static goc_chan *qring[QUARANTINE_N]; /* FIFO: qring[qhead] is the oldest */
+static size_t    qhead, qlen, qbytes;
+
+static void quarantine(goc_chan *c)
+{
+    size_t sz = chan_bytes(c);
+    if (sz > QUARANTINE_MAX_ONE) {
+        free(c);
+        return;
+    }
+    for (;;) {
+        goc_chan *old = NULL;
+        goc__lock(&qlock);
+        if (qlen == QUARANTINE_N || qbytes + sz > QUARANTINE_BYTES) {
+            old = qring[qhead];
+            qring[qhead] = NULL;
+            qhead = (qhead + 1) % QUARANTINE_N;
+            qlen--;
+            qbytes -= chan_bytes(old);
+        } else {
+            qring[(qhead + qlen) % QUARANTINE_N] = c;
+            qlen++;
+            qbytes += sz;
+        }
+        goc__unlock(&qlock);
+        if (old == NULL)
+            return;
+        free(old);
+    }
+}
+
+/* Append the goids waiting on q to msg (lock held). */
+static int waiters(goc_waitq *q, char *msg, size_t n, int *off)
+{
+    int k = 0;
+    for (goc_sudog *sg = atomic_load_explicit(&q->first, memory_order_relaxed);
+         sg != NULL; sg = sg->next, k++) {
+        if (k < 8 && *off < (int)n)
+            *off += snprintf(msg + *off, n - (size_t)*off, " %llu",
+                             (unsigned long long)sg->g->goid);
+    }
+    return k;
+}
+
+/* The last reference is gone: poison c and quarantine it. */
+static void chan_destroy(goc_chan *c, const char *op)
+{
+    goc__lock(&c->lock);
+    goc__chan_check(c, op);
+    if (atomic_load_explicit(&c->recvq.first, memory_order_relaxed) != NULL ||
+        atomic_load_explicit(&c->sendq.first, memory_order_relaxed) != NULL) {
+        char msg[400];
+        int off = snprintf(msg, sizeof msg, "free of channel with waiters: channel %p "
+                           "(elem %zu bytes, cap %zu); goroutines blocked on it:",
+                           (void *)c, c->elemsize, c->dataqsiz);
+        int ns = waiters(&c->sendq, msg, sizeof msg, &off);
+        int nr = waiters(&c->recvq, msg, sizeof msg, &off);
+        if (off < (int)sizeof msg)
+            snprintf(msg + off, sizeof msg - (size_t)off, " (%d sending, %d receiving)",
+                     ns, nr);
+        goc__fatal(msg);
+    }
+    atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
+    goc__unlock(&c->lock);
+    quarantine(c);
 }
 
 void goc_chan_free(goc_chan *c)
 {
     if (c == NULL)
         return;
-    goc__lock(&c->lock);
-    if (atomic_load_explicit(&c->recvq.first, memory_order_relaxed) != NULL ||
-        atomic_load_explicit(&c->sendq.first, memory_order_relaxed) != NULL)
-        goc__fatal("free of channel with waiters");
-    goc__unlock(&c->lock);
-    free(c);
+    goc__chan_check(c, "free of");
+    uint32_t refs = atomic_load_explicit(&c->refs, memory_order_acquire);
+    if (unlikely(refs != 1)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "free of channel %p that %u goc_chan_retain "
+                 "references still hold (use goc_chan_release)", (void *)c, refs - 1);
+        goc__fatal(msg);
+    }
+    chan_destroy(c, "free of");
+}
+
+goc_chan *goc_chan_retain(goc_chan *c)
+{
+    if (c == NULL)
+        return NULL;
+    goc__chan_check(c, "retain of");
+    uint32_t old = atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    if (unlikely(old == 0 || old == UINT32_MAX))
+        goc__chan_bad(c, "retain of");
+    return c;
+}
+
+void goc_chan_release(goc_chan *c)
+{
+    if (c == NULL)
+        return;
+    goc__chan_check(c, "release of");
+    /* acq_rel: every holder's last use happens before the free. */
+    uint32_t old = atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel);
+    if (unlikely(old == 0))
+        goc__chan_bad(c, "release of");
+    if (old == 1)
+        chan_destroy(c, "release of");
 }
 
 size_t goc_chan_len(goc_chan *c)
 {
-    return c != NULL ? goc__qcount(c) : 0;
+    if (c == NULL)
+        return 0;
+    goc__chan_check(c, "len of");
+    return goc__qcount(c);
 }
 
 size_t goc_chan_cap(goc_chan *c)
 {
-    return c != NULL ? c->dataqsiz : 0;
+    if (c == NULL)
+        return 0;
+    goc__chan_check(c, "cap of");
+    return c->dataqsiz;
 }
 
 /* ------------------------------------------------------- send / recv */
@@ -391,12 +538,14 @@ static int chansend(goc_chan *c, const void *ep, bool block)
             return -EAGAIN;
         park_forever(W_CHAN_SEND_NIL);
     }
+    goc__chan_check(c, "send on");
     /* Lock-free fast failure: a closed channel never reopens, so an open
      * channel seen full was not ready to send at that instant. */
     if (!block && !goc__chan_closed(c) && goc__chan_full(c))
         return -EAGAIN;
 
     goc__lock(&c->lock);
+    goc__chan_check(c, "send on");   /* freed while we waited for the lock */
     if (unlikely(c->closed)) {
         goc__unlock(&c->lock);
         goc__race_acquire(&c->closed);
@@ -426,6 +575,7 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
             return -EAGAIN;
         park_forever(W_CHAN_RECV_NIL);
     }
+    goc__chan_check(c, "receive from");
     /* Lock-free fast path, Go's order: empty, then closed, then empty
      * again (a channel cannot become un-closed; a value that arrived
      * before the close would be seen by the second check). */
@@ -441,6 +591,7 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
     }
 
     goc__lock(&c->lock);
+    goc__chan_check(c, "receive from");
     if (c->closed) {
         if (goc__qcount(c) == 0) {
             goc__unlock(&c->lock);
@@ -478,7 +629,9 @@ int goc_chan_close(goc_chan *c)
 {
     if (c == NULL)
         goc__fatal("close of nil channel");
+    goc__chan_check(c, "close of");
     goc__lock(&c->lock);
+    goc__chan_check(c, "close of");
     if (c->closed) {
         goc__unlock(&c->lock);
         return -EPIPE;
@@ -523,6 +676,7 @@ int goc__chan_send_nb(goc_chan *c, const void *elem)
 size_t goc__chan_drain(goc_chan *c)
 {
     size_t n = 0;
+    goc__chan_check(c, "drain of");
     goc__lock(&c->lock);
     while (goc__qcount(c) > 0) {
         goc__chan_bufrecv(c, NULL);

@@ -27,6 +27,11 @@ struct goc_chan {
     goc_lock         lock;      /* protects every field below, and the
                                    next/prev/elem/success fields of sudogs
                                    queued on this channel */
+    _Atomic uint32_t magic;     /* CHAN_LIVE, or CHAN_FREED once freed: read
+                                   by every operation (relaxed, before and
+                                   under the lock), written under the lock */
+    _Atomic uint32_t refs;      /* goc_chan_retain/release count, 1 at
+                                   make; atomic, not under the lock */
     _Atomic uint32_t closed;
     _Atomic size_t   qcount;    /* elements in buf */
     size_t           dataqsiz;  /* capacity (immutable) */
@@ -39,6 +44,21 @@ struct goc_chan {
 };
 
 #define GOC_CHAN_MAX_ELEM 65536u   /* API: element size up to 64 KiB */
+
+/* The poison (chan.c): a freed channel stays in a quarantine, unlocked and
+ * marked CHAN_FREED, so a late operation dies naming it instead of spinning
+ * on a lock word that malloc reused. */
+#define CHAN_LIVE  0x6e616863u     /* "chan" */
+#define CHAN_FREED 0xdeadc4a9u
+
+void goc__chan_bad(goc_chan *c, const char *op) GOC_NORETURN;
+
+/* Every operation starts with this: one load and compare. */
+static inline void goc__chan_check(goc_chan *c, const char *op)
+{
+    if (unlikely(atomic_load_explicit(&c->magic, memory_order_relaxed) != CHAN_LIVE))
+        goc__chan_bad(c, op);
+}
 
 static inline void *goc__chanbuf(goc_chan *c, size_t i)
 {

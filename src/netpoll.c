@@ -13,10 +13,15 @@
  *   in use    each call holds a reference (pd_acquire .. pd_release);
  *   close     sets closing and bit 31 of ref (no new references), stops the
  *             deadline timers and wakes parked Gs (they return -EBADF);
- *   destroy   the last reference out removes it from the table, deregisters
- *             and closes the OS fd, and frees the pollDesc.
+ *   destroy   the last reference out marks its table slot DESTROYING,
+ *             deregisters and closes the OS fd, empties the slot, and frees
+ *             the pollDesc.
  *   The OS fd is thus never closed under a call that uses it, so a reused fd
- *   number is never read by the wrong call.
+ *   number is never read by the wrong call.  A call that looks the fd up
+ *   meanwhile waits for the slot to change (a few syscalls' time): before
+ *   the close it would find the number unknown yet still open, take the
+ *   plain-fd path and get -EAGAIN from the non-blocking socket (or write to
+ *   it); after it, it sees -EBADF, or the fd a new open gave that number.
  *
  * Waiting (Go's netpollblock): see the rg/wg states in netpoll.h.  A G parks
  * with goc__park whose unlock function commits PD_WAIT -> G on g0; the poller
@@ -43,6 +48,11 @@
 #define PD_BLOCK  64              /* pollDescs allocated at a time */
 
 typedef _Atomic(goc_pd *) pd_slot;
+
+/* A slot's value while pd_destroy closes its fd: pd with the low bit set
+ * (pollDescs are at least 8-aligned). */
+#define PD_DESTROYING(pd) ((goc_pd *)((uintptr_t)(pd) | 1))
+#define PD_IS_DESTROYING(v) (((uintptr_t)(v) & 1) != 0)
 
 static _Atomic(pd_slot *) pdtab[TAB_TOP];
 static goc_lock pd_free_lock;
@@ -149,10 +159,14 @@ static void pd_destroy(goc_pd *pd)
     int fd = pd->fd;
     pd_slot *slot = slot_of(fd, false);
     goc_pd *expect = pd;
-    if (slot)
-        atomic_compare_exchange_strong(slot, &expect, NULL);
+    bool marked = slot && atomic_compare_exchange_strong(slot, &expect, PD_DESTROYING(pd));
     goc__np_os_close(fd);
     close(fd);
+    if (marked) {
+        /* Fails only if a new open of this number already replaced it. */
+        expect = PD_DESTROYING(pd);
+        atomic_compare_exchange_strong(slot, &expect, NULL);
+    }
     pd->fd = -1;
     pd_free_put(pd);
 }
@@ -163,6 +177,12 @@ int goc__pd_get(int fd, goc_pd **out)
 {
     pd_slot *slot = slot_of(fd, false);
     goc_pd *pd = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+    while (unlikely(PD_IS_DESTROYING(pd))) {
+        /* pd_destroy is between its two CASes, running without a park or
+         * a lock: only the close(2) lies between them. */
+        goc__osyield();
+        pd = atomic_load_explicit(slot, memory_order_acquire);
+    }
     if (pd == NULL)
         return -ENOENT;
     uint32_t old = atomic_load(&pd->ref);

@@ -57,6 +57,7 @@ static void sellock(struct selstate *s)
         if (c != last) {
             last = c;
             goc__lock(&c->lock);
+            goc__chan_check(c, "select on");
         }
     }
 }
@@ -289,6 +290,7 @@ int goc_select(goc_case *cases, size_t n, int block)
         if (cases[i].op != GOC_SEND && cases[i].op != GOC_RECV)
             return -EINVAL;
         if (cases[i].chan != NULL) {
+            goc__chan_check(cases[i].chan, "select on");
             usable++;
             last = i;
         }

@@ -272,6 +272,12 @@ static int64_t run_one(struct goc_timers *ts, int64_t now)
         if (t->ischan) {
             goc__unlock(&ts->lock);
             f(arg, seq, delay);
+            /* goc_timer_free may free t as soon as this unlock's swap lets
+             * its goc__timer_stop take t->mu; the unlock reads and writes
+             * t no more after the swap (at most a futex wake on the
+             * address, which reads no memory and which every futex
+             * sleeper tolerates as spurious), and neither does this
+             * function: checked by test time_free_firing. */
             goc__unlock(&t->mu);
         } else {
             goc__unlock(&t->mu);

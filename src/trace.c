@@ -6,10 +6,24 @@
  * Fatal paths allocate nothing: messages are constant or formatted into
  * stack buffers and written with write(2); backtrace() is warmed up at init
  * so its first use does not call malloc.
+ *
+ * Before the message, a fatal path flushes stdout and stderr, so the
+ * program's last printf lines reach a pipe or a file (`| tee log`).  The
+ * dying thread cannot flush them itself: it may be a signal handler that
+ * interrupted printf on this very thread (stdio's lock is recursive, so a
+ * trylock would succeed and flush a half-updated buffer), or another thread
+ * may hold the stream's lock, and _exit must still come.  So a thread made
+ * at init for this alone (all signals blocked, never in stdio otherwise)
+ * does it: it trylocks each stream for up to FLUSH_LOCK_WAIT_MS (a lock
+ * held that long belongs to the dying thread or to a thread that is not
+ * coming back; the stream is then left unflushed), and the dying thread
+ * waits for it at most FLUSH_WAIT_MS (a write to a full pipe may block).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <execinfo.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,6 +158,91 @@ void goc__dump_goroutines(int fd)
     }
 }
 
+/* ------------------------------------------------- stdio on fatal paths */
+
+enum {
+    FLUSH_LOCK_WAIT_MS = 250,   /* how long a stream's lock may stay busy */
+    FLUSH_WAIT_MS = 1000,       /* how long a fatal path waits for the flush */
+};
+
+enum { FLUSH_IDLE, FLUSH_ASKED, FLUSH_DONE };
+
+static _Atomic uint32_t flush_state;   /* FLUSH_*: set once, by the first fatal */
+static _Atomic bool     flusher_up;    /* the flusher thread exists */
+
+static void flush_stream(FILE *f)
+{
+    int64_t deadline = goc__nanotime() + FLUSH_LOCK_WAIT_MS * 1000000LL;
+    while (ftrylockfile(f) != 0) {
+        if (goc__nanotime() > deadline)
+            return;
+        goc__usleep(1000);
+    }
+    fflush_unlocked(f);
+    funlockfile(f);
+}
+
+static void *flusher(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&flush_state) == FLUSH_IDLE)
+        goc__futexsleep(&flush_state, FLUSH_IDLE, -1);
+    flush_stream(stdout);
+    flush_stream(stderr);
+    atomic_store(&flush_state, FLUSH_DONE);
+    goc__futexwakeup(&flush_state, INT_MAX);
+    return NULL;
+}
+
+static void flusher_start(void)
+{
+    pthread_attr_t attr;
+    sigset_t all, old;
+    pthread_t th;
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread inherits it */
+    if (pthread_create(&th, &attr, flusher, NULL) == 0)
+        atomic_store(&flusher_up, true);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+}
+
+/* Flush stdout and stderr without ever blocking past FLUSH_WAIT_MS.
+ * Async-signal-safe on this side: atomics and futex calls only.  Before the
+ * runtime started (no flusher, and no runtime signal handler that could
+ * have interrupted stdio) the caller trylocks the streams itself. */
+static void flush_stdio(void)
+{
+    uint32_t idle = FLUSH_IDLE;
+    if (!atomic_compare_exchange_strong(&flush_state, &idle, FLUSH_ASKED))
+        return;
+    if (!atomic_load(&flusher_up)) {
+        FILE *fs[2] = { stdout, stderr };
+        for (int i = 0; i < 2; i++) {
+            if (ftrylockfile(fs[i]) == 0) {
+                fflush_unlocked(fs[i]);
+                funlockfile(fs[i]);
+            }
+        }
+        return;
+    }
+    goc__futexwakeup(&flush_state, 1);
+    int64_t deadline = goc__nanotime() + FLUSH_WAIT_MS * 1000000LL;
+    for (;;) {
+        uint32_t st = atomic_load(&flush_state);
+        int64_t left = deadline - goc__nanotime();
+        if (st == FLUSH_DONE || left <= 0)
+            return;
+        goc__futexsleep(&flush_state, st, left);
+    }
+}
+
+/* ------------------------------------------------------------- fatal */
+
 static _Atomic int fatal_entered;
 
 static void die(const char *msg, bool dump) GOC_NORETURN;
@@ -155,6 +254,7 @@ static void die(const char *msg, bool dump)
             pause();
     }
     atomic_store(&goc__sched.dying, true);
+    flush_stdio();
     say(2, "fatal error: %s\n\n", msg);
     if (dump)
         goc__dump_goroutines(2);
@@ -315,6 +415,7 @@ static void on_quit(int sig, siginfo_t *si, void *uc)
     if (atomic_fetch_add(&fatal_entered, 1) > 0)
         for (;;)
             pause();
+    flush_stdio();
     say(2, "SIGQUIT: quit\n\n");
     goc__dump_goroutines(2);
     _exit(2);
@@ -334,6 +435,7 @@ void goc__signals_init(void)
 {
     void *warm[2];
     backtrace(warm, 2);        /* loads libgcc now, not on a fatal path */
+    flusher_start();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

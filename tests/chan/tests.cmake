@@ -15,6 +15,15 @@ goc_add_test(select_race     ${_d}/select_race.c TIMEOUT 180)
 goc_add_test(select_waiters  ${_d}/select_waiters.c TIMEOUT 180)
 goc_add_fatal_test(chan_deadlock ${_d}/chan_deadlock.c
   "all goroutines are asleep - deadlock")
+# F10: freeing misuse is loud; the abandoned results channel by refcount.
+goc_add_fatal_test(chan_free_waiters ${_d}/chan_free_waiters.c
+  "fatal error: free of channel with waiters: channel 0x[0-9a-f]+ .*goroutines blocked on it: [0-9]+")
+goc_add_fatal_test(chan_use_after_free ${_d}/chan_use_after_free.c
+  "fatal error: (send on|select on|close of|receive from|free of) freed channel 0x[0-9a-f]+"
+  ARGS late select close recv double)
+goc_add_fatal_test(chan_free_retained ${_d}/chan_free_retained.c
+  "fatal error: free of channel 0x[0-9a-f]+ that 1 goc_chan_retain references still hold")
+goc_add_test(chan_retain ${_d}/chan_retain.c TIMEOUT 60)
 
 goc_add_test(chan_helpers ${_d}/chan_helpers.c TIMEOUT 60)
 # GOC_CHAN_TYPE checks the element type at compile time.

@@ -42,6 +42,11 @@ if(NOT GOC_SANITIZE)
   goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow")
 endif()
 goc_add_test(pingpong_hog ${d}/pingpong_hog.c TIMEOUT 60 PROCS 1)
+# F9: a fatal error flushes stdio first (stdout is a pipe here).
+goc_add_fatal_test(fatal_flush ${d}/fatal_flush.c
+  "^(fatal error: .+|SIGQUIT: quit)$"
+  STDOUT "^last line before the fatal: [a-z]+$"
+  ARGS deadlock closenil wgneg sigquit printing)
 if(NOT GOC_SANITIZE)
   goc_add_fatal_test(sigquit ${d}/sigquit.c "goroutine [0-9]+ \\[chan receive")
 endif()
