@@ -965,6 +965,11 @@ static void gosched_m(G *gp)
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     P *pp = m->p;
+    /* Go's Gosched goes through schedule, which runs due timers first
+     * (checkTimers).  The shortcut below skips findrunnable, so run them
+     * here: a G looping on goc_yield at P=1 must not starve a sleeper
+     * (runtime TestYieldProgress).  With no timers this is one load. */
+    goc__timers_check(pp, 0, NULL);
     goc__lock(&goc__sched.lock);
     goc__globrunqput(gp);
     /* Nothing local: take the next G from the global queue under the same
