@@ -241,6 +241,19 @@ struct goc_m {
 #endif
 };
 
+/* The P this M may use for runtime work now, or NULL: on a foreign thread,
+ * and between goc_syscall_enter and goc_syscall_exit, where m->p is only
+ * remembered (P_SYSCALL) and sysmon may hand it to another M at any moment
+ * (retake).  A runtime call made there (goc_go, a send that readies a G, a
+ * mutex unlock, wg done: Go's callback during a syscall) takes the P-less
+ * paths a foreign thread takes (global queue + wakep, malloc'd sudogs, P 0's
+ * timer heap) instead of touching a P another M may own (F6).  Every entry
+ * that uses a P reads it through here; the test is one load of the M. */
+static inline P *goc__curp(M *m)
+{
+    return m != NULL && likely(m->syscall_nest == 0) ? m->p : NULL;
+}
+
 /* ------------------------------------------------------------------- P */
 enum { P_IDLE = 0, P_RUNNING = 1, P_SYSCALL = 2, P_DEAD = 4 };
 

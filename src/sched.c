@@ -670,7 +670,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
         return -EAGAIN;
     goc__preempt_check();
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (m)
         m->locks++;
     G *newg = gfget(pp);
@@ -851,7 +851,7 @@ void goc__ready(G *gp)
     }
     casgstatus(gp, G_WAITING, G_RUNNABLE);
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (pp) {
         m->locks++;
         /* sysmon flagged this P's time slice as used up: a chain of Gs
@@ -888,7 +888,7 @@ void goc__injectglist(G *list)
         n++;
     }
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (pp == NULL) {
         goc__lock(&goc__sched.lock);
         goc__globrunqputbatch(list, tail, n);
@@ -998,8 +998,11 @@ static void goexit0(G *gp)
 
 void goc_yield(void)
 {
-    G *gp = goc__getg();
-    if (gp == NULL) {
+    M *m = goc__getm();
+    G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
+    if (gp == NULL || m->syscall_nest > 0) {
+        /* A foreign thread, or inside goc_syscall_enter/exit: the thread
+         * holds no P to give up; let the OS run something else. */
         sched_yield();
         return;
     }
@@ -1010,8 +1013,12 @@ void goc_yield(void)
  * yield by sysmon does so at its next runtime call. */
 void goc__preempt_check(void)
 {
-    G *gp = goc__getg();
-    if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed))) {
+    M *m = goc__getm();
+    G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
+    /* Inside goc_syscall_enter/exit the G holds no P to yield: it yields at
+     * goc_syscall_exit. */
+    if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed)) &&
+        m->syscall_nest == 0) {
         atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         goc__mcall(gosched_m);
     }
@@ -1507,8 +1514,8 @@ int goc_maxprocs(int n)
     goc__unlock(&goc__sched.lock);
     for (int i = old; i < n; i++)
         goc__wakep();
-    M *m = goc__getm();
-    if (m && m->p && m->p->id >= n)
+    P *pp = goc__curp(goc__getm());
+    if (pp && pp->id >= n)
         goc_yield();          /* let our M retire its P now */
     return old;
 }

@@ -409,8 +409,9 @@ static P *current_p(M **mp)
     *mp = m;
     if (m) {
         m->locks++;
-        if (m->p)
-            return m->p;
+        P *pp = goc__curp(m);
+        if (pp)
+            return pp;
     }
     return goc__allp[0];
 }
