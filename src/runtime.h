@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "goc.h"
 
@@ -225,6 +226,8 @@ struct goc_m {
     pthread_t        thread;
     sigset_t         sigmask;     /* the creating thread's mask, for mstart */
     pid_t            tid;
+    clockid_t        cpuclock;    /* the thread's CPU clock (sysmon reads it:
+                                     set in mstart before any P is held) */
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
     G               *asyncq;      /* async-preempted Gs bound to this M */
@@ -286,6 +289,9 @@ struct goc_p {
     /* sysmon's view (retake) */
     uint32_t         sm_schedtick, sm_syscalltick;
     int64_t          sm_schedwhen, sm_syscallwhen;
+    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is */
+    int64_t          sm_cpu, sm_cpuwhen; /* its value, and when read */
+    int32_t          sm_oncpu;     /* looks in a row that saw it on a CPU */
     uint32_t         rand_state;
 };
 

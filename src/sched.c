@@ -1370,6 +1370,8 @@ static void *mstart(void *arg)
     M *m = arg;
     tls_m = m;
     m->tid = (pid_t)syscall(SYS_gettid);
+    if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0)
+        goc__fatal("pthread_getcpuclockid failed");
     goc__m_stackbounds(m);
 #if GOC_TSAN
     m->tsan_fiber = __tsan_get_current_fiber();

@@ -32,6 +32,8 @@ goc_add_test(syscall_callback ${d}/syscall_callback.c TIMEOUT 60)
 goc_add_test(idle_cpu ${d}/idle_cpu.c TIMEOUT 60 PROCS 1 2)
 if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
+  # Signal preemption is off under sanitizers: nothing to interrupt there.
+  goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
 endif()
 goc_add_fatal_test(deadlock ${d}/deadlock.c "fatal error: all goroutines are asleep - deadlock!")
 if(NOT GOC_SANITIZE)
