@@ -73,27 +73,6 @@ static bool user_pc(uintptr_t pc)
     return false;
 }
 
-static void async_preempt_park(G *gp)
-{
-    M *m = goc__getm();
-    goc__casgstatus(gp, G_RUNNING, G_RUNNABLE);
-    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
-    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
-    gp->lockedm = m;
-    gp->schedlink = NULL;
-    G **tail = &m->asyncq;
-    while (*tail)
-        tail = &(*tail)->schedlink;
-    *tail = gp;
-    m->asyncwhen = goc__nanotime_coarse();
-    /* Let other Gs on this thread be preempted while this handler frame
-     * waits; the G's own mask comes back with sigreturn. */
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGURG);
-    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-}
-
 static void on_urg(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
@@ -126,8 +105,9 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
         user_pc(pc)) {
         atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         atomic_store(&m->p->preempt, false);
-        goc__mcall(async_preempt_park);
-        /* Back on the same M: return into the interrupted code. */
+        goc__mcall(goc__preempt_park);
+        /* Back on the same M, which waited for a P: return into the
+         * interrupted code. */
     }
     errno = saved;
 }

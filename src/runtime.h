@@ -189,7 +189,8 @@ struct goc_g {
     goc_sudog       *waiting;     /* sudogs this G is queued with */
     bool             parking_on_chan;
     goc_note         note;        /* foreign: the thread sleeps on this */
-    M               *lockedm;     /* async-preempted: resume only on this M */
+    M               *lockedm;     /* async-preempted: its M waits in the signal
+                                     handler for a P; set while on sched.lockedq */
     struct goc_timer_rt *timer;   /* cached timer for goc_sleep (time.c) */
     uint64_t         sleepwhen;
 #if GOC_TSAN
@@ -230,8 +231,6 @@ struct goc_m {
                                      set in mstart before any P is held) */
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
-    G               *asyncq;      /* async-preempted Gs bound to this M */
-    int64_t          asyncwhen;   /* when the last one was preempted */
     int              syscall_nest;
     uint32_t         syscalltick;
     void            *g0lo;        /* g0 stack bounds (sanitizers) */
@@ -312,6 +311,12 @@ struct goc_sched {
     _Atomic int32_t   nmspinning;
     _Atomic int32_t   needspinning;
     G                *runqhead, *runqtail;  /* L: global run queue */
+    G                *lockedqhead, *lockedqtail; /* L: async-preempted Gs
+                                      whose Ms wait for a P (preempt.c) */
+    _Atomic int32_t   nlockedq;    /* L to write; peeked without it */
+    _Atomic bool      needm;       /* a P went idle with work and no idle M:
+                                      sysmon starts one (preempt path may not
+                                      malloc) */
     _Atomic int32_t   runqsize;
     goc_lock          gflock;      /* global free G list */
     G                *gfree;
@@ -376,6 +381,10 @@ void goc__mcall(void (*fn)(G *gp));   /* switch to g0, run fn(gp) there */
 void goc__handoffp(P *pp);
 bool goc__exitsyscall_pidle(M *m);
 void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
+/* g0 action of an async preemption (preempt.c): the G keeps this M; the M
+ * hands its P on and waits for one (see the essay in preempt.c). */
+void goc__preempt_park(G *gp);
+void goc__sysmon_startm(void);          /* sysmon: act on sched.needm */
 void goc__checkdead(void);              /* sched.lock held */
 int32_t goc__mcount(void);
 bool goc__main_started(void);

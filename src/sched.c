@@ -764,7 +764,8 @@ static G *park_successor(M *m)
 {
     P *pp = m->p;
     G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-    if (next == NULL || m->asyncq != NULL ||
+    if (next == NULL ||
+        atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) != 0 ||
         atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed) != 0 ||
         atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
         pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))
@@ -974,7 +975,7 @@ static void gosched_m(G *gp)
     goc__globrunqput(gp);
     /* Nothing local: take the next G from the global queue under the same
      * lock hold (what findrunnable would do next anyway). */
-    if (goc__runqempty(pp) && m->asyncq == NULL)
+    if (goc__runqempty(pp))
         m->resume = goc__globrunqget(pp, 0);
     goc__unlock(&goc__sched.lock);
     m->resume_fresh = m->resume != NULL;
@@ -1137,13 +1138,120 @@ static void retire_p(M *m)
     goc__wakep();
 }
 
-static G *take_asyncq(M *m, bool *inherit)
+/* ------------------------------------------- preempted Gs (preempt.c)
+ * sched.lockedq: Gs stopped by SIGURG whose Ms wait in the signal handler
+ * for a P (gp->lockedm).  FIFO, under sched.lock; nlockedq is peeked
+ * without it.  Whoever takes a G from here runs it by handing its own P to
+ * the G's M (startlockedm), never on its own thread. */
+
+/* sched.lock held. */
+static void lockedqput(G *gp)
 {
-    G *gp = m->asyncq;
-    m->asyncq = gp->schedlink;
-    gp->lockedm = NULL;
-    *inherit = false;
+    gp->schedlink = NULL;
+    if (goc__sched.lockedqtail)
+        goc__sched.lockedqtail->schedlink = gp;
+    else
+        goc__sched.lockedqhead = gp;
+    goc__sched.lockedqtail = gp;
+    atomic_store(&goc__sched.nlockedq, atomic_load(&goc__sched.nlockedq) + 1);
+}
+
+/* sched.lock held. */
+static G *lockedqget(void)
+{
+    G *gp = goc__sched.lockedqhead;
+    if (gp == NULL)
+        return NULL;
+    goc__sched.lockedqhead = gp->schedlink;
+    if (goc__sched.lockedqhead == NULL)
+        goc__sched.lockedqtail = NULL;
+    gp->schedlink = NULL;
+    atomic_store(&goc__sched.nlockedq, atomic_load(&goc__sched.nlockedq) - 1);
     return gp;
+}
+
+static G *lockedqtake(void)
+{
+    if (atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) == 0)
+        return NULL;
+    goc__lock(&goc__sched.lock);
+    G *gp = lockedqget();
+    goc__unlock(&goc__sched.lock);
+    return gp;
+}
+
+/* Go's startlockedm: give our P to the M that gp is locked to, wake it,
+ * and park this M until someone needs it. */
+static void startlockedm(M *m, G *gp)
+{
+    M *lm = gp->lockedm;
+    P *pp = releasep(m);
+    lm->nextp = pp;
+    goc__notewakeup(&lm->park);
+    stopm(m);
+}
+
+/* Anything this P should run rather than resume a G it just preempted:
+ * its queue, the global queues, a due timer. */
+static bool other_work(P *pp)
+{
+    if (!goc__runqempty(pp) || atomic_load(&goc__sched.runqsize) != 0 ||
+        atomic_load(&goc__sched.nlockedq) != 0)
+        return true;
+    int64_t w = goc__timers_next(pp);
+    return w != 0 && w <= goc__nanotime();
+}
+
+void goc__preempt_park(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    if (!other_work(m->p) || m->p->id >= nprocs()) {
+        /* Nothing else wants this P: a new time slice at once.  A P that
+         * goc_maxprocs removed is retired by findrunnable at the G's next
+         * park (retire_p moves its queue and timers; it may malloc). */
+        m->resume = gp;
+        m->resume_fresh = true;
+        return;
+    }
+    gp->lockedm = m;
+    P *pp = releasep(m);
+    goc__lock(&goc__sched.lock);
+    lockedqput(gp);
+    M *nm = mget();
+    if (nm == NULL)
+        pidleput(pp);
+    goc__unlock(&goc__sched.lock);
+    if (nm != NULL) {
+        nm->spinning = false;
+        nm->nextp = pp;
+        goc__notewakeup(&nm->park);
+    } else {
+        /* No idle M.  Making one mallocs, and this thread may have been
+         * stopped inside malloc (a static link): sysmon makes it. */
+        atomic_store(&goc__sched.needm, true);
+        goc__sysmon_wake();
+    }
+    /* m->park is clear while the M runs (stopm clears it on waking, and
+     * so does this): a wake-up left set would let the next stopm return at
+     * once with no P. */
+    goc__notesleep(&m->park);
+    goc__noteclear(&m->park);
+    gp->lockedm = NULL;
+    acquirep(m, m->nextp);
+    m->nextp = NULL;
+    m->resume = gp;
+    m->resume_fresh = true;
+}
+
+/* sysmon: start an M for an idle P when the preempt path could not. */
+void goc__sysmon_startm(void)
+{
+    if (!atomic_exchange(&goc__sched.needm, false))
+        return;
+    startm(NULL, false);
 }
 
 static G *findrunnable(M *m, bool *inherit)
@@ -1155,7 +1263,7 @@ top:
             pause();
     }
     P *pp = m->p;
-    if (unlikely(pp->id >= nprocs() && m->asyncq == NULL)) {
+    if (unlikely(pp->id >= nprocs())) {
         retire_p(m);
         stopm(m);
         goto top;
@@ -1164,24 +1272,21 @@ top:
     bool ran = false;
     pollUntil = goc__timers_check(pp, 0, &ran);
 
-    /* A G preempted by signal resumes on this M (its thread-locals).  It
-     * waits like Go's preempted G at the back of the queue: until this P
-     * has nothing else, or a whole time slice (10 ms) has passed. */
-    if (unlikely(m->asyncq != NULL) &&
-        goc__nanotime_coarse() - m->asyncwhen >= 10 * 1000 * 1000)
-        return take_asyncq(m, inherit);
-
-    /* 61: so the global queue is not starved by two Gs that keep
-     * respawning each other on the local queue (proc.go). */
-    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
-        atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
-        goc__lock(&goc__sched.lock);
-        gp = goc__globrunqget(pp, 1);
-        goc__unlock(&goc__sched.lock);
-        if (gp) {
-            *inherit = false;
-            return gp;
+    /* 61: so the global queues are not starved by two Gs that keep
+     * respawning each other on the local queue (proc.go).  A G preempted
+     * by signal waits like Go's, behind the global queue. */
+    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0) {
+        if (atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
+            goc__lock(&goc__sched.lock);
+            gp = goc__globrunqget(pp, 1);
+            goc__unlock(&goc__sched.lock);
+            if (gp) {
+                *inherit = false;
+                return gp;
+            }
         }
+        if ((gp = lockedqtake()) != NULL)
+            return gp;
     }
 
     gp = goc__runqget(pp, inherit);
@@ -1198,8 +1303,8 @@ top:
         }
     }
 
-    if (unlikely(m->asyncq != NULL))
-        return take_asyncq(m, inherit);
+    if ((gp = lockedqtake()) != NULL)
+        return gp;
 
     /* Non-blocking netpoll: one M at a time. */
     uint32_t zero = 0;
@@ -1238,6 +1343,10 @@ top:
         gp = goc__globrunqget(pp, 0);
         goc__unlock(&goc__sched.lock);
         *inherit = false;
+        return gp;
+    }
+    if ((gp = lockedqget()) != NULL) {
+        goc__unlock(&goc__sched.lock);
         return gp;
     }
     if (!m->spinning && atomic_load(&goc__sched.needspinning) == 1) {
@@ -1354,6 +1463,10 @@ static void schedule(M *m)
             gp = findrunnable(m, &inherit);
             if (m->spinning)
                 resetspinning(m);
+            if (unlikely(gp->lockedm != NULL)) {
+                startlockedm(m, gp);     /* it runs on its own M */
+                continue;
+            }
         }
         execute(m, gp, inherit);
         run_pending(m);

@@ -176,6 +176,7 @@ static void *sysmon(void *arg)
             delay = 10 * 1000;
         look_again_soon = false;
         goc__usleep(delay);
+        goc__sysmon_startm();
         int64_t now = goc__nanotime();
         if (goc__debug.schedtrace_ms <= 0 &&
             atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs)) {
