@@ -232,6 +232,9 @@ struct goc_m {
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
     int              syscall_nest;
+    bool             pless;       /* its G, preempted, was resumed without a P
+                                     by sysmon (preempt.c): the bottom level of
+                                     syscall_nest is the runtime's own */
     uint32_t         syscalltick;
     void            *g0lo;        /* g0 stack bounds (sanitizers) */
     size_t           g0size;
@@ -385,6 +388,17 @@ void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
  * hands its P on and waits for one (see the essay in preempt.c). */
 void goc__preempt_park(G *gp);
 void goc__sysmon_startm(void);          /* sysmon: act on sched.needm */
+/* sysmon: resume the longest-waiting preempted G without a P if it has
+ * waited over ns and some P's thread is blocked in the kernel. */
+void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m));
+void goc__pless_exit(void);             /* leave the P-less state (below) */
+/* A G resumed without a P leaves that state at its next runtime call that
+ * blocks, yields or exits: it then waits for a P as goc_syscall_exit does. */
+static inline void goc__pless_check(M *m)
+{
+    if (unlikely(m != NULL && m->pless))
+        goc__pless_exit();
+}
 void goc__checkdead(void);              /* sched.lock held */
 int32_t goc__mcount(void);
 bool goc__main_started(void);

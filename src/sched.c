@@ -738,6 +738,7 @@ void goc__gstart(void)
 #endif
     restore_errno(gp);
     gp->fn(gp->arg);
+    goc__pless_check(goc__getm());
     gp = goc__getg();
     if (gp == main_g) {
         atomic_store(&goc__sched.main_done, true);
@@ -809,6 +810,8 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
         return;
     }
     M *m = goc__getm();
+    goc__pless_check(m);
+    m = goc__getm();
     if (m->syscall_nest > 0)
         goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
     m->waitunlockf = unlockf;
@@ -999,6 +1002,7 @@ static void goexit0(G *gp)
 
 void goc_yield(void)
 {
+    goc__pless_check(goc__getm());
     M *m = goc__getm();
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     if (gp == NULL || m->syscall_nest > 0) {
@@ -1202,6 +1206,39 @@ static bool other_work(P *pp)
     return w != 0 && w <= goc__nanotime();
 }
 
+/* Run gp on m, which holds no P, as if gp had called goc_syscall_enter
+ * and lost its P: runtime calls take the P-less paths (goc__curp), and the
+ * next one that blocks, yields or exits gets a P first (goc__pless_exit).
+ * Returns, on g0, once gp switches away. */
+static void pless_run(M *m, G *gp)
+{
+    m->pless = true;
+    m->syscall_nest = 1;
+    m->oldp = NULL;
+    atomic_fetch_add(&goc__sched.nsyscall, 1);
+    atomic_store_explicit(&m->curg, gp, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, m, memory_order_relaxed);
+    casgstatus(gp, G_RUNNABLE, G_SYSCALL);
+    gp->waitsince = 0;
+    gp->stack->owner = gp;
+    switch_to_g(m, gp);
+    /* Back on g0: gp switched away (after goc__pless_exit, which cleared
+     * m->pless).  Finish its action as schedule() would. */
+    run_pending(m);
+    void (*fn)(G *) = m->mcall_fn;
+    m->mcall_fn = NULL;
+    fn(m->mcall_g);
+}
+
+void goc__pless_exit(void)
+{
+    M *m = goc__getm();
+    m->pless = false;
+    if (m->syscall_nest != 1)
+        goc__fatal("goc_syscall_enter without goc_syscall_exit before a blocking call");
+    goc_syscall_exit();
+}
+
 void goc__preempt_park(G *gp)
 {
     M *m = goc__getm();
@@ -1217,6 +1254,7 @@ void goc__preempt_park(G *gp)
         return;
     }
     gp->lockedm = m;
+    gp->waitsince = goc__nanotime();
     P *pp = releasep(m);
     goc__lock(&goc__sched.lock);
     lockedqput(gp);
@@ -1240,10 +1278,49 @@ void goc__preempt_park(G *gp)
     goc__notesleep(&m->park);
     goc__noteclear(&m->park);
     gp->lockedm = NULL;
+    if (m->nextp == NULL) {
+        pless_run(m, gp);
+        return;
+    }
     acquirep(m, m->nextp);
     m->nextp = NULL;
     m->resume = gp;
     m->resume_fresh = true;
+}
+
+/* sysmon, deciding a preempted G may run without a P (preempt.c): take
+ * the oldest one off lockedq and wake its M with no P. */
+void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m))
+{
+    if (atomic_load(&goc__sched.nlockedq) == 0)
+        return;
+    goc__lock(&goc__sched.lock);
+    G *gp = goc__sched.lockedqhead;
+    bool old = gp != NULL && now - gp->waitsince >= ns;
+    goc__unlock(&goc__sched.lock);
+    if (!old)
+        return;
+    /* Outside sched.lock: reading /proc takes a while. */
+    bool wedged = false;
+    int32_t n = nprocs();
+    for (int32_t i = 0; i < n && !wedged; i++) {
+        P *pp = goc__allp[i];
+        if (pp == NULL || atomic_load(&pp->status) != P_RUNNING ||
+            now - pp->sm_schedwhen < ns / 2)
+            continue;
+        M *pm = atomic_load_explicit(&pp->m, memory_order_acquire);
+        wedged = pm != NULL && blocked(pm);
+    }
+    if (!wedged)
+        return;
+    goc__lock(&goc__sched.lock);
+    gp = lockedqget();
+    goc__unlock(&goc__sched.lock);
+    if (gp == NULL)
+        return;
+    M *lm = gp->lockedm;
+    lm->nextp = NULL;
+    goc__notewakeup(&lm->park);
 }
 
 /* sysmon: start an M for an idle P when the preempt path could not. */

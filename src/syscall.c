@@ -53,7 +53,7 @@ void goc_syscall_exit(void)
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     if (gp == NULL)
         return;
-    if (m->syscall_nest == 0)
+    if (m->syscall_nest == 0 || (m->pless && m->syscall_nest == 1))
         goc__fatal("goc_syscall_exit without goc_syscall_enter");
     if (--m->syscall_nest > 0)
         return;
@@ -62,9 +62,10 @@ void goc_syscall_exit(void)
     atomic_fetch_sub(&goc__sched.nsyscall, 1);
     if (!goc__casgstatus(gp, G_SYSCALL, G_RUNNING))
         goc__fatal("exitsyscall: bad g status");
-    /* Fast path: nobody retook our P. */
+    /* Fast path: nobody retook our P (none: a G that ran P-less after
+     * preemption, preempt.c). */
     uint32_t st = P_SYSCALL;
-    if (atomic_compare_exchange_strong(&pp->status, &st, P_RUNNING)) {
+    if (pp != NULL && atomic_compare_exchange_strong(&pp->status, &st, P_RUNNING)) {
         atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
         goc__preempt_check();
         return;

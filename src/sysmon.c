@@ -22,6 +22,8 @@
 
 #define FORCE_PREEMPT_NS (10 * 1000 * 1000)   /* Go's forcePreemptNS */
 #define POLL_AGE_NS      (10 * 1000 * 1000)
+#define UNWEDGE_NS       (10 * 1000 * 1000)   /* a preempted G's wait for a P
+                                                 before it may run P-less */
 
 /* Set by a look that could not yet tell whether a thread is on a CPU: the
  * next round comes after the shortest sleep, so the two looks are close. */
@@ -96,6 +98,11 @@ static bool thread_state_running(M *m)
     buf[n] = 0;
     const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
     return paren != NULL && paren[1] == ' ' && paren[2] == 'R';
+}
+
+static bool thread_blocked(M *m)
+{
+    return !thread_state_running(m);
 }
 
 static void preemptone(P *pp)
@@ -204,6 +211,7 @@ static void *sysmon(void *arg)
                 goc__injectglist(list);
             }
         }
+        goc__preempt_unwedge(now, UNWEDGE_NS, thread_blocked);
         if (retake(now) != 0)
             idle = 0;
         else
