@@ -34,6 +34,21 @@ if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
   # Signal preemption is off under sanitizers: nothing to interrupt there.
   goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
+  # A preempted G keeps its M (preempt.c): F1, F2, F3.
+  goc_add_test(preempt_strand ${d}/preempt_strand.c TIMEOUT 30)
+  goc_add_test(preempt_oslock ${d}/preempt_oslock.c TIMEOUT 30)
+  goc_add_test(preempt_malloc ${d}/preempt_malloc.c TIMEOUT 30)
+  # Linked -static, libc is the program's text: the signal can stop a G
+  # inside malloc.  Only where a static libc is installed.
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_LINK_OPTIONS -static)
+  check_c_source_compiles("#include <stdlib.h>\nint main(void){return malloc(1)==0;}"
+                          GOC_HAVE_STATIC_LIBC)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(GOC_HAVE_STATIC_LIBC)
+    goc_add_test(preempt_malloc_static ${d}/preempt_malloc.c TIMEOUT 30)
+    target_link_options(test_preempt_malloc_static PRIVATE -static)
+  endif()
 endif()
 goc_add_fatal_test(deadlock ${d}/deadlock.c "fatal error: all goroutines are asleep - deadlock!")
 if(NOT GOC_SANITIZE)
