@@ -18,8 +18,12 @@
  *      timer heap.  An M needs a P to run Gs; gomaxprocs Ps exist.
  *
  * Lock order (take left before right; never the reverse):
- *   chan / select locks (address order) > sema root > timers(P) >
- *   sched.lock > sched.gflock > stack pool lock > allglock
+ *   resizelock (goc_maxprocs) > chan / select locks (address order) >
+ *   sema root > timers(P) > sched.lock > sched.gflock >
+ *   stack pool lock > allglock
+ *   (procresize kills Ps under sched.lock and moves their timers after
+ *   unlocking it, still under resizelock so a killed P is not revived
+ *   before it is drained.)
  *   A G never parks while holding a runtime lock: goc__park releases the lock
  *   it is given only after the G is off its stack (unlockf runs on g0), and
  *   nothing is readied while a channel lock is held (Go's rule).

@@ -1110,19 +1110,25 @@ static G *steal_work(M *m, int64_t now, bool *inherit, bool *newwork, int64_t *p
     return NULL;
 }
 
-/* Our P was removed by goc_maxprocs: give everything it holds back. */
-static void retire_p(M *m)
+/* Give everything pp holds back: its queue to the global one (sched.lock
+ * held), then its caches.  The caller owns pp (holds it, or won it from
+ * P_SYSCALL); nobody else pushes on its queue. */
+static void p_drain_runq(P *pp)
 {
-    P *pp = m->p;
     bool inh;
     G *gp;
-    goc__lock(&goc__sched.lock);
     while ((gp = goc__runqget(pp, &inh)) != NULL)
         goc__globrunqput(gp);
-    goc__unlock(&goc__sched.lock);
+}
+
+/* No lock held: timers(P) comes before sched.lock in the lock order. */
+static void p_drain_caches(P *pp)
+{
     goc__timers_move(pp, goc__allp[0]);
+    int64_t when = goc__timers_next(goc__allp[0]);
     goc__stack_flush(pp);
     goc__lock(&goc__sched.gflock);
+    G *gp;
     while ((gp = pp->gfree) != NULL) {
         pp->gfree = gp->schedlink;
         gp->schedlink = goc__sched.gfree;
@@ -1131,8 +1137,30 @@ static void retire_p(M *m)
     }
     pp->gfreecnt = 0;
     goc__unlock(&goc__sched.gflock);
+    if (when != 0)
+        goc__wake_netpoller(when);   /* P 0's M may sleep past the moved ones */
+}
+
+/* Our P was removed by goc_maxprocs: give everything it holds back and
+ * kill it.  The decision (pp->id >= gomaxprocs) was read without a lock;
+ * it is made again under sched.lock together with P_DEAD, so a goc_maxprocs
+ * that grew the count back meanwhile (and skipped pp, not dead yet) keeps
+ * pp alive (F4: a P below gomaxprocs left dead).  The caches are drained
+ * first, without sched.lock (lock order); draining a P that then stays
+ * costs nothing but refills.  False: pp stays ours. */
+static bool retire_p(M *m)
+{
+    P *pp = m->p;
+    p_drain_caches(pp);
+    goc__lock(&goc__sched.lock);
+    if (pp->id < nprocs()) {
+        goc__unlock(&goc__sched.lock);
+        return false;
+    }
+    p_drain_runq(pp);
     releasep(m);
     atomic_store(&pp->status, P_DEAD);
+    goc__unlock(&goc__sched.lock);
     if (m->spinning) {
         m->spinning = false;
         atomic_fetch_sub(&goc__sched.nmspinning, 1);
@@ -1140,6 +1168,7 @@ static void retire_p(M *m)
         globrunq_order();
     }
     goc__wakep();
+    return true;
 }
 
 /* ------------------------------------------- preempted Gs (preempt.c)
@@ -1340,8 +1369,7 @@ top:
             pause();
     }
     P *pp = m->p;
-    if (unlikely(pp->id >= nprocs())) {
-        retire_p(m);
+    if (unlikely(pp->id >= nprocs()) && retire_p(m)) {
         stopm(m);
         goto top;
     }
@@ -1662,8 +1690,21 @@ static P *newp(int32_t id)
     return pp;
 }
 
-/* sched.lock held. */
-static void procresize(int32_t n)
+/* Serializes goc_maxprocs (and goc_main's first resize): a P procresize
+ * kills stays dead until its caches are drained.  Lock order: first of
+ * all (runtime.h). */
+static goc_lock resizelock;
+
+/* sched.lock held.  Kills Ps >= n that no M runs: idle ones, and ones
+ * whose M is in a blocking call (won from P_SYSCALL by CAS, as sysmon's
+ * retake does; goc_syscall_exit then finds its P gone).  Go's procresize
+ * destroys them at once; leaving them alive stranded their timers and
+ * queue until the call returned (F5).  Their queues go to the global one
+ * here; the killed Ps are listed on *dead (linked by ->link) for the
+ * caller to drain their caches after unlocking.  Ps >= n that an M is
+ * running are retired by that M at its next schedule (retire_p): running
+ * Gs are never stopped mid-flight. */
+static void procresize(int32_t n, P **dead)
 {
     int32_t old = nprocs();
     for (int32_t i = 0; i < n; i++) {
@@ -1675,9 +1716,7 @@ static void procresize(int32_t n)
             pidleput(pp);
         }
     }
-    /* Idle Ps beyond n leave the idle list now; held ones are retired by
-     * their M at its next schedule (retire_p), so running Gs are never
-     * stopped mid-flight. */
+    *dead = NULL;
     P **link = &goc__sched.pidle;
     while (*link) {
         P *pp = *link;
@@ -1685,13 +1724,39 @@ static void procresize(int32_t n)
             *link = pp->link;
             atomic_fetch_sub(&goc__sched.npidle, 1);
             atomic_store(&pp->status, P_DEAD);
-            goc__timers_move(pp, goc__allp[0]);
-            goc__stack_flush(pp);
+            pp->link = *dead;
+            *dead = pp;
         } else {
             link = &pp->link;
         }
     }
+    for (int32_t i = n; i < old; i++) {
+        P *pp = goc__allp[i];
+        uint32_t st = P_SYSCALL;
+        if (pp && atomic_compare_exchange_strong(&pp->status, &st, P_DEAD)) {
+            atomic_fetch_add(&pp->syscalltick, 1);
+            atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+            p_drain_runq(pp);
+            pp->link = *dead;
+            *dead = pp;
+        }
+    }
     atomic_store(&goc__gomaxprocs, n);
+}
+
+static void resize(int32_t n)
+{
+    P *dead;
+    goc__lock(&resizelock);
+    goc__lock(&goc__sched.lock);
+    procresize(n, &dead);
+    goc__unlock(&goc__sched.lock);
+    while (dead) {
+        P *pp = dead;
+        dead = pp->link;
+        p_drain_caches(pp);
+    }
+    goc__unlock(&resizelock);
 }
 
 int goc_maxprocs(int n)
@@ -1701,11 +1766,11 @@ int goc_maxprocs(int n)
         return old ? old : goc__default_procs();
     if (n > GOC_MAXPROCS_LIMIT)
         n = GOC_MAXPROCS_LIMIT;
-    goc__lock(&goc__sched.lock);
-    procresize(n);
-    goc__unlock(&goc__sched.lock);
+    resize(n);
     for (int i = old; i < n; i++)
         goc__wakep();
+    if (atomic_load(&goc__sched.runqsize) != 0)
+        goc__wakep();         /* queues of killed Ps went global */
     P *pp = goc__curp(goc__getm());
     if (pp && pp->id >= n)
         goc_yield();          /* let our M retire its P now */
@@ -1776,9 +1841,7 @@ int goc_main(void (*fn)(void *arg), void *arg)
     goc__signals_init();
     goc__preempt_init();
     goc__netpoll_init();
-    goc__lock(&goc__sched.lock);
-    procresize(procs);
-    goc__unlock(&goc__sched.lock);
+    resize(procs);
     atomic_store_explicit(&runtime_up, true, memory_order_release);
 
     if (goc__debug.schedtrace_ms > 0)
