@@ -380,6 +380,8 @@ void goc__ready(G *gp);
 /* netpoll's injectglist: a list (schedlink) of Gs, to idle Ps and the queue. */
 void goc__injectglist(G *list);
 bool goc__casgstatus(G *gp, uint32_t from, uint32_t to);
+/* "fatal error: casgstatus: bad transition ..." naming both states. */
+void goc__casgstatus_fail(G *gp, uint32_t from, uint32_t to) GOC_NORETURN;
 void goc__wakep(void);
 /* Called by sysmon/timers when a new earliest time appears. */
 void goc__wake_netpoller(int64_t when);

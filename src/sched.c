@@ -159,25 +159,48 @@ uint32_t goc__fastrandn(uint32_t n)
 
 /* Each transition has exactly one party entitled to make it (the M running
  * the G, or the single waker that dequeued its wait record under the
- * object's lock, or won selectdone / the pollDesc CAS), so a checked
- * load + store-release does what Go's CAS loop does without a locked
- * instruction on every switch. */
+ * object's lock, or won selectdone / the pollDesc CAS).  It is still a real
+ * compare-and-swap, as Go's: when an ownership bug lets two parties race
+ * (two Ms pushing one P's queue, F6), exactly one wins and the other dies
+ * here with the transition named, instead of both going on and running
+ * one G twice.  Measured cost: within the benchmark noise (README). */
 bool goc__casgstatus(G *gp, uint32_t from, uint32_t to)
 {
-    if (atomic_load_explicit(&gp->status, memory_order_acquire) != from)
-        return false;
-    atomic_store_explicit(&gp->status, to, memory_order_release);
-    return true;
+    uint32_t old = from;
+    return atomic_compare_exchange_strong_explicit(&gp->status, &old, to,
+                                                   memory_order_acq_rel,
+                                                   memory_order_acquire);
 }
 
-static void casgstatus(G *gp, uint32_t from, uint32_t to)
+static const char *gstatus_name(uint32_t s)
 {
-    if (unlikely(!goc__casgstatus(gp, from, to))) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "casgstatus: bad transition %u -> %u (status %u)",
-                 from, to, atomic_load(&gp->status));
-        goc__fatal(msg);
+    switch (s) {
+    case G_IDLE: return "idle";
+    case G_RUNNABLE: return "runnable";
+    case G_RUNNING: return "running";
+    case G_SYSCALL: return "syscall";
+    case G_WAITING: return "waiting";
+    case G_DEAD: return "dead";
+    case G_PREEMPTED: return "preempted";
+    default: return "?";
     }
+}
+
+void goc__casgstatus_fail(G *gp, uint32_t from, uint32_t to)
+{
+    char msg[160];
+    uint32_t now = atomic_load(&gp->status);
+    snprintf(msg, sizeof msg,
+             "casgstatus: bad transition %s -> %s of goroutine %llu (status %s)",
+             gstatus_name(from), gstatus_name(to), (unsigned long long)gp->goid,
+             gstatus_name(now));
+    goc__fatal(msg);
+}
+
+static inline void casgstatus(G *gp, uint32_t from, uint32_t to)
+{
+    if (unlikely(!goc__casgstatus(gp, from, to)))
+        goc__casgstatus_fail(gp, from, to);
 }
 
 /* errno is thread state; a G keeps its own across switches (DESIGN.md #3).

@@ -62,3 +62,5 @@ goc_add_test(pingpong_hog ${d}/pingpong_hog.c TIMEOUT 60 PROCS 1)
 if(NOT GOC_SANITIZE)
   goc_add_fatal_test(sigquit ${d}/sigquit.c "goroutine [0-9]+ \\[chan receive")
 endif()
+goc_add_fatal_test(casgstatus_fatal ${d}/casgstatus_fatal.c
+  "fatal error: casgstatus: bad transition waiting -> runnable of goroutine [0-9]+ \\(status running\\)")
