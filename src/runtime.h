@@ -236,6 +236,7 @@ struct goc_m {
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
     int              syscall_nest;
+    G               *pless_g;     /* g0: resume this G without a P next */
     bool             pless;       /* its G, preempted, was resumed without a P
                                      by sysmon (preempt.c): the bottom level of
                                      syscall_nest is the runtime's own */

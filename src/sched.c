@@ -1268,11 +1268,11 @@ static bool other_work(P *pp)
     return w != 0 && w <= goc__nanotime();
 }
 
-/* Run gp on m, which holds no P, as if gp had called goc_syscall_enter
- * and lost its P: runtime calls take the P-less paths (goc__curp), and the
- * next one that blocks, yields or exits gets a P first (goc__pless_exit).
- * Returns, on g0, once gp switches away. */
-static void pless_run(M *m, G *gp)
+/* Make gp m's G with no P, as if gp had called goc_syscall_enter and lost
+ * its P: runtime calls take the P-less paths (goc__curp), and the next one
+ * that blocks, yields or exits gets a P first (goc__pless_exit).  schedule
+ * switches to it (no g0 frame nests per such resume). */
+static void pless_enter(M *m, G *gp)
 {
     m->pless = true;
     m->syscall_nest = 1;
@@ -1283,13 +1283,6 @@ static void pless_run(M *m, G *gp)
     casgstatus(gp, G_RUNNABLE, G_SYSCALL);
     gp->waitsince = 0;
     gp->stack->owner = gp;
-    switch_to_g(m, gp);
-    /* Back on g0: gp switched away (after goc__pless_exit, which cleared
-     * m->pless).  Finish its action as schedule() would. */
-    run_pending(m);
-    void (*fn)(G *) = m->mcall_fn;
-    m->mcall_fn = NULL;
-    fn(m->mcall_g);
 }
 
 void goc__pless_exit(void)
@@ -1341,7 +1334,7 @@ void goc__preempt_park(G *gp)
     goc__noteclear(&m->park);
     gp->lockedm = NULL;
     if (m->nextp == NULL) {
-        pless_run(m, gp);
+        m->pless_g = gp;         /* sysmon: run it without a P */
         return;
     }
     acquirep(m, m->nextp);
@@ -1584,11 +1577,28 @@ top:
     goto top;
 }
 
+/* Back on g0 from a G: its successor's pending action, then its own. */
+static inline void run_action(M *m)
+{
+    run_pending(m);
+    void (*fn)(G *) = m->mcall_fn;
+    m->mcall_fn = NULL;
+    fn(m->mcall_g);
+}
+
 /* The scheduler loop, on g0, forever. */
 static void schedule(M *m) GOC_NORETURN;
 static void schedule(M *m)
 {
     for (;;) {
+        if (unlikely(m->pless_g != NULL)) {
+            G *pg = m->pless_g;
+            m->pless_g = NULL;
+            pless_enter(m, pg);
+            switch_to_g(m, pg);
+            run_action(m);
+            continue;
+        }
         if (unlikely(m->p == NULL))
             stopm(m);         /* back from a syscall whose P was taken */
         G *gp = m->resume;
@@ -1607,10 +1617,7 @@ static void schedule(M *m)
             }
         }
         execute(m, gp, inherit);
-        run_pending(m);
-        void (*fn)(G *) = m->mcall_fn;
-        m->mcall_fn = NULL;
-        fn(m->mcall_g);
+        run_action(m);
     }
 }
 

@@ -2,9 +2,14 @@
  * sysmon.c — the monitor thread (Go's sysmon).  It runs without a P and
  * never runs Gs.  Each round, in Go's order:
  *   - poll the network if nobody has for 10 ms, and inject what is ready;
- *   - retake: preempt a G that has held its P for 10 ms (same schedtick),
- *     and take back the P of an M that has been in a blocking call for more
- *     than one sysmon tick when there is other work (handoffp);
+ *   - start an M for an idle P if the preempt path asked (sched.needm: it
+ *     may not malloc);
+ *   - let a preempted G that has waited 10 ms for a P run without one when
+ *     a P's thread is blocked in the kernel (preempt.c, step 3);
+ *   - retake: preempt a G that has held its P for 10 ms (same schedtick):
+ *     the flag always, the signal only to a thread on a CPU (F8); and take
+ *     back the P of an M that has been in a blocking call for more than one
+ *     sysmon tick when there is other work (handoffp);
  *   - print schedtrace every GOC_DEBUG=schedtrace=MS.
  * It sleeps 20 us, doubling after 1 ms of nothing to do, up to 10 ms; when
  * every P is idle (and no schedtrace) it sleeps deeply on sysmonnote until
@@ -45,8 +50,10 @@ static int64_t thread_cputime(M *m)
  * time: signal only one whose CPU clock ran for at least half the wall time
  * of each of ONCPU_LOOKS consecutive windows, each at most ONCPU_WINDOW_NS
  * long (sysmon rounds at the shortest sleep): a thread going from one sleep
- * to the next runs some microseconds in between, which must not count.  A thread that enters a blocking call between
- * the second look and the signal's delivery (microseconds) can still see
+ * to the next runs some microseconds in between, which must not count.
+ * Then /proc must agree (thread_state).  A thread that enters a blocking
+ * call between the last look and the signal's delivery (microseconds) can
+ * still see
  * EINTR, as any program's threads can from a signal; one descheduled by
  * the OS for the whole window is not signalled this round and gets the
  * cooperative flag alone.  Costs one clock_gettime per look, made only for
@@ -78,31 +85,41 @@ static bool thread_on_cpu(P *pp, M *m)
     return pp->sm_oncpu >= ONCPU_LOOKS;
 }
 
-/* The kernel's word on m's thread right now: 'R' (running or runnable) in
- * /proc/self/task/TID/stat.  The CPU clock alone is not enough on a loaded
- * virtual machine: a thread going from nanosleep to poll showed 200 us of
- * CPU time over two windows (its wake-up, steal time), and the signal that
- * followed cut the poll short.  A thread blocked in a call is 'S' or 'D'.
- * Read only when the clock already says "on a CPU" (~10 us). */
-static bool thread_state_running(M *m)
+/* The kernel's word on m's thread right now, from /proc/self/task/TID/stat:
+ * 'R' running or runnable, 'S' or 'D' blocked in a call; 0 if unknown (no
+ * /proc).  The CPU clock alone is not enough on a loaded virtual machine: a
+ * thread going from nanosleep to poll showed 200 us of CPU time over two
+ * windows (its wake-up, steal time), and the signal that followed cut the
+ * poll short.  Read only when the clock already says "on a CPU", or for
+ * the unwedge check (~10 us each). */
+static char thread_state(M *m)
 {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)m->tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return false;
+        return 0;
     buf[n] = 0;
     const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
-    return paren != NULL && paren[1] == ' ' && paren[2] == 'R';
+    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
 }
 
+/* Without /proc the CPU clock decides alone. */
+static bool thread_running(M *m)
+{
+    char st = thread_state(m);
+    return st == 'R' || st == 0;
+}
+
+/* Without /proc nothing is known blocked: no P-less resumes (preempt.c). */
 static bool thread_blocked(M *m)
 {
-    return !thread_state_running(m);
+    char st = thread_state(m);
+    return st != 0 && st != 'R';
 }
 
 static void preemptone(P *pp)
@@ -117,7 +134,7 @@ static void preemptone(P *pp)
     atomic_store(&pp->preempt, true);
     if (!goc__debug.asyncpreemptoff &&
         atomic_load(&pp->status) == P_RUNNING && thread_on_cpu(pp, m) &&
-        thread_state_running(m))
+        thread_running(m))
         goc__preempt_m(m);
 }
 
