@@ -391,6 +391,9 @@ int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
  *                                           cannot see (Go's entersyscall) */
 void goc_syscall_enter(void);   /* about to block the thread: let the P go */
 void goc_syscall_exit(void);    /* back: get a P again (may wait for one) */
+/* Between the two, non-blocking goc calls work (goc_go, trysend, close,
+ * mutex unlock, wg done: a library callback during the call); they take
+ * the P-less paths, as from a foreign thread.  Blocking ones are fatal. */
 
 #ifdef __cplusplus
 }

@@ -89,7 +89,7 @@ static void sudog_refill(P *pp)
 goc_sudog *goc__acquire_sudog(void)
 {
     M *m = goc__getm();
-    P *pp = m != NULL ? m->p : NULL;
+    P *pp = goc__curp(m);
     goc_sudog *s;
     if (likely(pp != NULL)) {
         if (unlikely(pp->sudogcache == NULL))
@@ -107,7 +107,7 @@ goc_sudog *goc__acquire_sudog(void)
 void goc__release_sudog(goc_sudog *s)
 {
     M *m = goc__getm();
-    P *pp = m != NULL ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (unlikely(pp == NULL)) {
         free(s);
         return;

@@ -1,27 +1,78 @@
 /*
- * preempt.c — preempting a goroutine that has run for 10 ms.
+ * preempt.c — preempting a goroutine that has run for 10 ms, safely for C.
  *
  * Cooperative: sysmon sets g->preempt; the G yields at its next runtime
- * entry (goc__preempt_check: goc_go, goc_syscall_exit, channel and sync
- * calls).  Asynchronous: sysmon also sends SIGURG to the M (Go's choice of
- * signal: rarely used by programs, harmless when spurious, not real-time).
+ * entry (goc__preempt_check: goc_go, goc_syscall_exit).  Asynchronous:
+ * sysmon also sends SIGURG to the M (Go's choice of signal: rarely used by
+ * programs, harmless when spurious, not real-time), and only to a thread
+ * that is on a CPU (sysmon.c: a thread blocked in usleep, poll or read must
+ * not see EINTR; Go never signals a thread in a system call).
  *
- * The SIGURG handler preempts only at a safe point (DESIGN.md #6): the M
- * holds no runtime lock (m->locks == 0) and is not in a blocking call, the
- * thread is on the G's stack with room to spare, and the interrupted PC is in
- * the program's own code — the main executable's text, minus the runtime's
- * (the static library's code is renamed into section goc_text at build time,
- * see CMakeLists.txt) — never in libc, the dynamic loader or another shared
- * object, any of which may hold a lock the next G would need.
+ * The problem C adds.  A Go goroutine holds no lock the runtime cannot see;
+ * a C goroutine may be stopped holding a pthread mutex, a libc-internal lock
+ * (malloc's arena, stdio's FILE lock) or any other library's lock.  If
+ * another goroutine then ran on the same thread, or the stopped one had to
+ * wait for a thread that waits for its lock, nothing could release it:
+ *   F1  the old design queued the G on its M's private asyncq; an M that
+ *       lost its P in a blocking call slept with the G stranded there;
+ *   F2  the next G on that M blocked on the same pthread mutex: the thread,
+ *       and at GOMAXPROCS=1 the whole program, deadlocked;
+ *   F3  in a -static link libc counts as the program's text, so a G was
+ *       stopped inside malloc and the runtime's own calloc on that thread
+ *       waited for it forever.
+ *
+ * The design: a preempted G keeps its thread, and the thread lends its P.
+ *   1. The handler (safe point, below) switches to g0 (goc__mcall) and runs
+ *      goc__preempt_park (sched.c).  If nothing else wants the P (empty local
+ *      and global queues, no other preempted G, no timer due), the G gets a
+ *      new time slice at once.  Otherwise the G goes on sched.lockedq with
+ *      gp->lockedm = this M, the P goes to an idle M (or idles, and sysmon
+ *      starts an M: this path never mallocs, the thread may be inside
+ *      malloc), and the M sleeps in the handler frame on its park note.
+ *   2. Any M whose scheduler takes the G from lockedq (findrunnable: every
+ *      61st tick, and whenever the local queue and global queue are empty;
+ *      like Go's preempted G on the global queue) hands its own P to the G's
+ *      M and stops (Go's startlockedm for a locked G).  The G's M wakes with
+ *      the P, runs the G, the handler returns and sigreturn restores every
+ *      register.
+ *   So no other goroutine ever runs on a thread whose stack, thread-locals
+ *   or locks a preempted goroutine holds (F1, F2, F3 on their own thread),
+ *   and gomaxprocs still bounds the threads running goroutines.
+ *   3. One wait remains: the lock holder waits for a P while every P's
+ *      thread is blocked in the kernel on that lock (r2, r3 at P=1: the
+ *      next G calls pthread_mutex_lock and sleeps holding the P).  sysmon
+ *      breaks it (goc__preempt_unwedge): when the oldest preempted G has
+ *      waited UNWEDGE_NS (10 ms) and some P's thread is blocked in the
+ *      kernel (/proc state not R, schedtick stale), the G's M wakes with no
+ *      P and runs the G as if it were in goc_syscall_enter and had lost its
+ *      P (m->pless): its runtime calls take the P-less paths (goc__curp),
+ *      and the first one that blocks, yields or returns waits for a P as
+ *      goc_syscall_exit does (goc__pless_exit).  It runs in the place of a
+ *      thread that is blocked, so the threads on a CPU stay within
+ *      gomaxprocs until the blocked one wakes.
+ * Rejected: restricting "user code" by PC alone (cannot see a pthread
+ * mutex held by the program's own code, F2, nor tell libc from the program
+ * in a static link, F3); a goc_preempt_disable/enable pair (every library
+ * call would need it; it complements, it cannot replace).  Cost: nothing on
+ * the switch paths (park_successor reads one more shared counter); a
+ * preemption with other work waiting costs two futex wake-ups (the G's M
+ * and the taker's) instead of none.
+ *
+ * Safe point (DESIGN.md #6): the M holds no runtime lock (m->locks == 0),
+ * is not in a blocking call and holds a P, the G is running on its own
+ * stack with room to spare, and the interrupted PC is in the program's own
+ * code — the main executable's text, minus the runtime's (the static
+ * library's code is renamed into section goc_text at build time, see
+ * CMakeLists.txt) — never in the runtime, libc of a dynamic link, the
+ * dynamic loader or another shared object.  The handler path takes only
+ * runtime locks (sched.lock: the interrupted code cannot hold one) and
+ * futex calls, so a stop inside a static libc is safe too.
  *
  * How: the handler runs WITHOUT SA_ONSTACK, so the kernel saves the whole
  * register file and FPU/vector state (xsave) in the signal frame on the G's
- * own stack.  The handler then switches to g0 (goc__mcall) with the G marked
- * runnable on this M's asyncq; g0 runs other Gs and later resumes this one
- * on the SAME M (its thread-locals and any OS lock it holds stay valid), the
- * handler returns, and sigreturn restores every register exactly.  errno is
- * kept by the handler and by mcall.  SIGURG is unblocked on g0 so other Gs
- * on this M stay preemptible; sigreturn restores the G's own mask.
+ * own stack.  errno is kept by the handler and by mcall.  SIGURG stays
+ * blocked on the thread while it waits (no other G runs there);
+ * sigreturn restores the G's own mask.
  *
  * GOC_DEBUG=asyncpreemptoff=1 turns the signal off; under ThreadSanitizer
  * (which delivers signals late, outside the interrupted context) and
@@ -73,27 +124,6 @@ static bool user_pc(uintptr_t pc)
     return false;
 }
 
-static void async_preempt_park(G *gp)
-{
-    M *m = goc__getm();
-    goc__casgstatus(gp, G_RUNNING, G_RUNNABLE);
-    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
-    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
-    gp->lockedm = m;
-    gp->schedlink = NULL;
-    G **tail = &m->asyncq;
-    while (*tail)
-        tail = &(*tail)->schedlink;
-    *tail = gp;
-    m->asyncwhen = goc__nanotime_coarse();
-    /* Let other Gs on this thread be preempted while this handler frame
-     * waits; the G's own mask comes back with sigreturn. */
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGURG);
-    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-}
-
 static void on_urg(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
@@ -126,8 +156,9 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
         user_pc(pc)) {
         atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         atomic_store(&m->p->preempt, false);
-        goc__mcall(async_preempt_park);
-        /* Back on the same M: return into the interrupted code. */
+        goc__mcall(goc__preempt_park);
+        /* Back on the same M, which waited for a P: return into the
+         * interrupted code. */
     }
     errno = saved;
 }

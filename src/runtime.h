@@ -18,8 +18,12 @@
  *      timer heap.  An M needs a P to run Gs; gomaxprocs Ps exist.
  *
  * Lock order (take left before right; never the reverse):
- *   chan / select locks (address order) > sema root > timers(P) >
- *   sched.lock > sched.gflock > stack pool lock > allglock
+ *   resizelock (goc_maxprocs) > chan / select locks (address order) >
+ *   sema root > timers(P) > sched.lock > sched.gflock >
+ *   stack pool lock > allglock
+ *   (procresize kills Ps under sched.lock and moves their timers after
+ *   unlocking it, still under resizelock so a killed P is not revived
+ *   before it is drained.)
  *   A G never parks while holding a runtime lock: goc__park releases the lock
  *   it is given only after the G is off its stack (unlockf runs on g0), and
  *   nothing is readied while a channel lock is held (Go's rule).
@@ -40,6 +44,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "goc.h"
 
@@ -188,7 +193,8 @@ struct goc_g {
     goc_sudog       *waiting;     /* sudogs this G is queued with */
     bool             parking_on_chan;
     goc_note         note;        /* foreign: the thread sleeps on this */
-    M               *lockedm;     /* async-preempted: resume only on this M */
+    M               *lockedm;     /* async-preempted: its M waits in the signal
+                                     handler for a P; set while on sched.lockedq */
     struct goc_timer_rt *timer;   /* cached timer for goc_sleep (time.c) */
     uint64_t         sleepwhen;
 #if GOC_TSAN
@@ -225,11 +231,15 @@ struct goc_m {
     pthread_t        thread;
     sigset_t         sigmask;     /* the creating thread's mask, for mstart */
     pid_t            tid;
+    clockid_t        cpuclock;    /* the thread's CPU clock (sysmon reads it:
+                                     set in mstart before any P is held) */
     void            *altstack;    /* signal stack (overflow report) */
     _Atomic uint32_t signal_pending;
-    G               *asyncq;      /* async-preempted Gs bound to this M */
-    int64_t          asyncwhen;   /* when the last one was preempted */
     int              syscall_nest;
+    G               *pless_g;     /* g0: resume this G without a P next */
+    bool             pless;       /* its G, preempted, was resumed without a P
+                                     by sysmon (preempt.c): the bottom level of
+                                     syscall_nest is the runtime's own */
     uint32_t         syscalltick;
     void            *g0lo;        /* g0 stack bounds (sanitizers) */
     size_t           g0size;
@@ -240,6 +250,19 @@ struct goc_m {
     void            *asan_fake;
 #endif
 };
+
+/* The P this M may use for runtime work now, or NULL: on a foreign thread,
+ * and between goc_syscall_enter and goc_syscall_exit, where m->p is only
+ * remembered (P_SYSCALL) and sysmon may hand it to another M at any moment
+ * (retake).  A runtime call made there (goc_go, a send that readies a G, a
+ * mutex unlock, wg done: Go's callback during a syscall) takes the P-less
+ * paths a foreign thread takes (global queue + wakep, malloc'd sudogs, P 0's
+ * timer heap) instead of touching a P another M may own (F6).  Every entry
+ * that uses a P reads it through here; the test is one load of the M. */
+static inline P *goc__curp(M *m)
+{
+    return m != NULL && likely(m->syscall_nest == 0) ? m->p : NULL;
+}
 
 /* ------------------------------------------------------------------- P */
 enum { P_IDLE = 0, P_RUNNING = 1, P_SYSCALL = 2, P_DEAD = 4 };
@@ -273,6 +296,9 @@ struct goc_p {
     /* sysmon's view (retake) */
     uint32_t         sm_schedtick, sm_syscalltick;
     int64_t          sm_schedwhen, sm_syscallwhen;
+    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is */
+    int64_t          sm_cpu, sm_cpuwhen; /* its value, and when read */
+    int32_t          sm_oncpu;     /* looks in a row that saw it on a CPU */
     uint32_t         rand_state;
 };
 
@@ -293,6 +319,12 @@ struct goc_sched {
     _Atomic int32_t   nmspinning;
     _Atomic int32_t   needspinning;
     G                *runqhead, *runqtail;  /* L: global run queue */
+    G                *lockedqhead, *lockedqtail; /* L: async-preempted Gs
+                                      whose Ms wait for a P (preempt.c) */
+    _Atomic int32_t   nlockedq;    /* L to write; peeked without it */
+    _Atomic bool      needm;       /* a P went idle with work and no idle M:
+                                      sysmon starts one (preempt path may not
+                                      malloc) */
     _Atomic int32_t   runqsize;
     goc_lock          gflock;      /* global free G list */
     G                *gfree;
@@ -349,6 +381,8 @@ void goc__ready(G *gp);
 /* netpoll's injectglist: a list (schedlink) of Gs, to idle Ps and the queue. */
 void goc__injectglist(G *list);
 bool goc__casgstatus(G *gp, uint32_t from, uint32_t to);
+/* "fatal error: casgstatus: bad transition ..." naming both states. */
+void goc__casgstatus_fail(G *gp, uint32_t from, uint32_t to) GOC_NORETURN;
 void goc__wakep(void);
 /* Called by sysmon/timers when a new earliest time appears. */
 void goc__wake_netpoller(int64_t when);
@@ -357,6 +391,21 @@ void goc__mcall(void (*fn)(G *gp));   /* switch to g0, run fn(gp) there */
 void goc__handoffp(P *pp);
 bool goc__exitsyscall_pidle(M *m);
 void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
+/* g0 action of an async preemption (preempt.c): the G keeps this M; the M
+ * hands its P on and waits for one (see the essay in preempt.c). */
+void goc__preempt_park(G *gp);
+void goc__sysmon_startm(void);          /* sysmon: act on sched.needm */
+/* sysmon: resume the longest-waiting preempted G without a P if it has
+ * waited over ns and some P's thread is blocked in the kernel. */
+void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m));
+void goc__pless_exit(void);             /* leave the P-less state (below) */
+/* A G resumed without a P leaves that state at its next runtime call that
+ * blocks, yields or exits: it then waits for a P as goc_syscall_exit does. */
+static inline void goc__pless_check(M *m)
+{
+    if (unlikely(m != NULL && m->pless))
+        goc__pless_exit();
+}
 void goc__checkdead(void);              /* sched.lock held */
 int32_t goc__mcount(void);
 bool goc__main_started(void);

@@ -159,25 +159,58 @@ uint32_t goc__fastrandn(uint32_t n)
 
 /* Each transition has exactly one party entitled to make it (the M running
  * the G, or the single waker that dequeued its wait record under the
- * object's lock, or won selectdone / the pollDesc CAS), so a checked
- * load + store-release does what Go's CAS loop does without a locked
- * instruction on every switch. */
+ * object's lock, or won selectdone / the pollDesc CAS).  In a checked build
+ * (GOC_CHECKED: sanitizers, Debug) it is a real compare-and-swap, as Go's:
+ * when an ownership bug lets two parties race (two Ms pushing one P's
+ * queue, F6) exactly one wins and the other dies naming the transition,
+ * instead of both going on and running one G twice.  Otherwise a checked
+ * load + store-release: it still dies on any transition from the wrong
+ * state, but two racing parties can both pass; the locked instruction cost
+ * +10 ns a yield and +30-60 ns a ping-pong round trip on every switch. */
 bool goc__casgstatus(G *gp, uint32_t from, uint32_t to)
 {
+#if GOC_CHECKED
+    uint32_t old = from;
+    return atomic_compare_exchange_strong_explicit(&gp->status, &old, to,
+                                                   memory_order_acq_rel,
+                                                   memory_order_acquire);
+#else
     if (atomic_load_explicit(&gp->status, memory_order_acquire) != from)
         return false;
     atomic_store_explicit(&gp->status, to, memory_order_release);
     return true;
+#endif
 }
 
-static void casgstatus(G *gp, uint32_t from, uint32_t to)
+static const char *gstatus_name(uint32_t s)
 {
-    if (unlikely(!goc__casgstatus(gp, from, to))) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "casgstatus: bad transition %u -> %u (status %u)",
-                 from, to, atomic_load(&gp->status));
-        goc__fatal(msg);
+    switch (s) {
+    case G_IDLE: return "idle";
+    case G_RUNNABLE: return "runnable";
+    case G_RUNNING: return "running";
+    case G_SYSCALL: return "syscall";
+    case G_WAITING: return "waiting";
+    case G_DEAD: return "dead";
+    case G_PREEMPTED: return "preempted";
+    default: return "?";
     }
+}
+
+void goc__casgstatus_fail(G *gp, uint32_t from, uint32_t to)
+{
+    char msg[160];
+    uint32_t now = atomic_load(&gp->status);
+    snprintf(msg, sizeof msg,
+             "casgstatus: bad transition %s -> %s of goroutine %llu (status %s)",
+             gstatus_name(from), gstatus_name(to), (unsigned long long)gp->goid,
+             gstatus_name(now));
+    goc__fatal(msg);
+}
+
+static inline void casgstatus(G *gp, uint32_t from, uint32_t to)
+{
+    if (unlikely(!goc__casgstatus(gp, from, to)))
+        goc__casgstatus_fail(gp, from, to);
 }
 
 /* errno is thread state; a G keeps its own across switches (DESIGN.md #3).
@@ -670,7 +703,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
         return -EAGAIN;
     goc__preempt_check();
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (m)
         m->locks++;
     G *newg = gfget(pp);
@@ -738,6 +771,7 @@ void goc__gstart(void)
 #endif
     restore_errno(gp);
     gp->fn(gp->arg);
+    goc__pless_check(goc__getm());
     gp = goc__getg();
     if (gp == main_g) {
         atomic_store(&goc__sched.main_done, true);
@@ -764,7 +798,8 @@ static G *park_successor(M *m)
 {
     P *pp = m->p;
     G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-    if (next == NULL || m->asyncq != NULL ||
+    if (next == NULL ||
+        atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) != 0 ||
         atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed) != 0 ||
         atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
         pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))
@@ -808,6 +843,8 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
         return;
     }
     M *m = goc__getm();
+    goc__pless_check(m);
+    m = goc__getm();
     if (m->syscall_nest > 0)
         goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
     m->waitunlockf = unlockf;
@@ -851,7 +888,7 @@ void goc__ready(G *gp)
     }
     casgstatus(gp, G_WAITING, G_RUNNABLE);
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (pp) {
         m->locks++;
         /* sysmon flagged this P's time slice as used up: a chain of Gs
@@ -888,7 +925,7 @@ void goc__injectglist(G *list)
         n++;
     }
     M *m = goc__getm();
-    P *pp = m ? m->p : NULL;
+    P *pp = goc__curp(m);
     if (pp == NULL) {
         goc__lock(&goc__sched.lock);
         goc__globrunqputbatch(list, tail, n);
@@ -965,11 +1002,16 @@ static void gosched_m(G *gp)
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     P *pp = m->p;
+    /* Go's Gosched goes through schedule, which runs due timers first
+     * (checkTimers).  The shortcut below skips findrunnable, so run them
+     * here: a G looping on goc_yield at P=1 must not starve a sleeper
+     * (runtime TestYieldProgress).  With no timers this is one load. */
+    goc__timers_check(pp, 0, NULL);
     goc__lock(&goc__sched.lock);
     goc__globrunqput(gp);
     /* Nothing local: take the next G from the global queue under the same
      * lock hold (what findrunnable would do next anyway). */
-    if (goc__runqempty(pp) && m->asyncq == NULL)
+    if (goc__runqempty(pp))
         m->resume = goc__globrunqget(pp, 0);
     goc__unlock(&goc__sched.lock);
     m->resume_fresh = m->resume != NULL;
@@ -993,8 +1035,12 @@ static void goexit0(G *gp)
 
 void goc_yield(void)
 {
-    G *gp = goc__getg();
-    if (gp == NULL) {
+    goc__pless_check(goc__getm());
+    M *m = goc__getm();
+    G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
+    if (gp == NULL || m->syscall_nest > 0) {
+        /* A foreign thread, or inside goc_syscall_enter/exit: the thread
+         * holds no P to give up; let the OS run something else. */
         sched_yield();
         return;
     }
@@ -1005,8 +1051,12 @@ void goc_yield(void)
  * yield by sysmon does so at its next runtime call. */
 void goc__preempt_check(void)
 {
-    G *gp = goc__getg();
-    if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed))) {
+    M *m = goc__getm();
+    G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
+    /* Inside goc_syscall_enter/exit the G holds no P to yield: it yields at
+     * goc_syscall_exit. */
+    if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed)) &&
+        m->syscall_nest == 0) {
         atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         goc__mcall(gosched_m);
     }
@@ -1093,19 +1143,25 @@ static G *steal_work(M *m, int64_t now, bool *inherit, bool *newwork, int64_t *p
     return NULL;
 }
 
-/* Our P was removed by goc_maxprocs: give everything it holds back. */
-static void retire_p(M *m)
+/* Give everything pp holds back: its queue to the global one (sched.lock
+ * held), then its caches.  The caller owns pp (holds it, or won it from
+ * P_SYSCALL); nobody else pushes on its queue. */
+static void p_drain_runq(P *pp)
 {
-    P *pp = m->p;
     bool inh;
     G *gp;
-    goc__lock(&goc__sched.lock);
     while ((gp = goc__runqget(pp, &inh)) != NULL)
         goc__globrunqput(gp);
-    goc__unlock(&goc__sched.lock);
+}
+
+/* No lock held: timers(P) comes before sched.lock in the lock order. */
+static void p_drain_caches(P *pp)
+{
     goc__timers_move(pp, goc__allp[0]);
+    int64_t when = goc__timers_next(goc__allp[0]);
     goc__stack_flush(pp);
     goc__lock(&goc__sched.gflock);
+    G *gp;
     while ((gp = pp->gfree) != NULL) {
         pp->gfree = gp->schedlink;
         gp->schedlink = goc__sched.gfree;
@@ -1114,8 +1170,30 @@ static void retire_p(M *m)
     }
     pp->gfreecnt = 0;
     goc__unlock(&goc__sched.gflock);
+    if (when != 0)
+        goc__wake_netpoller(when);   /* P 0's M may sleep past the moved ones */
+}
+
+/* Our P was removed by goc_maxprocs: give everything it holds back and
+ * kill it.  The decision (pp->id >= gomaxprocs) was read without a lock;
+ * it is made again under sched.lock together with P_DEAD, so a goc_maxprocs
+ * that grew the count back meanwhile (and skipped pp, not dead yet) keeps
+ * pp alive (F4: a P below gomaxprocs left dead).  The caches are drained
+ * first, without sched.lock (lock order); draining a P that then stays
+ * costs nothing but refills.  False: pp stays ours. */
+static bool retire_p(M *m)
+{
+    P *pp = m->p;
+    p_drain_caches(pp);
+    goc__lock(&goc__sched.lock);
+    if (pp->id < nprocs()) {
+        goc__unlock(&goc__sched.lock);
+        return false;
+    }
+    p_drain_runq(pp);
     releasep(m);
     atomic_store(&pp->status, P_DEAD);
+    goc__unlock(&goc__sched.lock);
     if (m->spinning) {
         m->spinning = false;
         atomic_fetch_sub(&goc__sched.nmspinning, 1);
@@ -1123,15 +1201,189 @@ static void retire_p(M *m)
         globrunq_order();
     }
     goc__wakep();
+    return true;
 }
 
-static G *take_asyncq(M *m, bool *inherit)
+/* ------------------------------------------- preempted Gs (preempt.c)
+ * sched.lockedq: Gs stopped by SIGURG whose Ms wait in the signal handler
+ * for a P (gp->lockedm).  FIFO, under sched.lock; nlockedq is peeked
+ * without it.  Whoever takes a G from here runs it by handing its own P to
+ * the G's M (startlockedm), never on its own thread. */
+
+/* sched.lock held. */
+static void lockedqput(G *gp)
 {
-    G *gp = m->asyncq;
-    m->asyncq = gp->schedlink;
-    gp->lockedm = NULL;
-    *inherit = false;
+    gp->schedlink = NULL;
+    if (goc__sched.lockedqtail)
+        goc__sched.lockedqtail->schedlink = gp;
+    else
+        goc__sched.lockedqhead = gp;
+    goc__sched.lockedqtail = gp;
+    atomic_store(&goc__sched.nlockedq, atomic_load(&goc__sched.nlockedq) + 1);
+}
+
+/* sched.lock held. */
+static G *lockedqget(void)
+{
+    G *gp = goc__sched.lockedqhead;
+    if (gp == NULL)
+        return NULL;
+    goc__sched.lockedqhead = gp->schedlink;
+    if (goc__sched.lockedqhead == NULL)
+        goc__sched.lockedqtail = NULL;
+    gp->schedlink = NULL;
+    atomic_store(&goc__sched.nlockedq, atomic_load(&goc__sched.nlockedq) - 1);
     return gp;
+}
+
+static G *lockedqtake(void)
+{
+    if (atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) == 0)
+        return NULL;
+    goc__lock(&goc__sched.lock);
+    G *gp = lockedqget();
+    goc__unlock(&goc__sched.lock);
+    return gp;
+}
+
+/* Go's startlockedm: give our P to the M that gp is locked to, wake it,
+ * and park this M until someone needs it. */
+static void startlockedm(M *m, G *gp)
+{
+    M *lm = gp->lockedm;
+    P *pp = releasep(m);
+    lm->nextp = pp;
+    goc__notewakeup(&lm->park);
+    stopm(m);
+}
+
+/* Anything this P should run rather than resume a G it just preempted:
+ * its queue, the global queues, a due timer. */
+static bool other_work(P *pp)
+{
+    if (!goc__runqempty(pp) || atomic_load(&goc__sched.runqsize) != 0 ||
+        atomic_load(&goc__sched.nlockedq) != 0)
+        return true;
+    int64_t w = goc__timers_next(pp);
+    return w != 0 && w <= goc__nanotime();
+}
+
+/* Make gp m's G with no P, as if gp had called goc_syscall_enter and lost
+ * its P: runtime calls take the P-less paths (goc__curp), and the next one
+ * that blocks, yields or exits gets a P first (goc__pless_exit).  schedule
+ * switches to it (no g0 frame nests per such resume). */
+static void pless_enter(M *m, G *gp)
+{
+    m->pless = true;
+    m->syscall_nest = 1;
+    m->oldp = NULL;
+    atomic_fetch_add(&goc__sched.nsyscall, 1);
+    atomic_store_explicit(&m->curg, gp, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, m, memory_order_relaxed);
+    casgstatus(gp, G_RUNNABLE, G_SYSCALL);
+    gp->waitsince = 0;
+    gp->stack->owner = gp;
+}
+
+void goc__pless_exit(void)
+{
+    M *m = goc__getm();
+    m->pless = false;
+    if (m->syscall_nest != 1)
+        goc__fatal("goc_syscall_enter without goc_syscall_exit before a blocking call");
+    goc_syscall_exit();
+}
+
+void goc__preempt_park(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    if (!other_work(m->p) || m->p->id >= nprocs()) {
+        /* Nothing else wants this P: a new time slice at once.  A P that
+         * goc_maxprocs removed is retired by findrunnable at the G's next
+         * park (retire_p moves its queue and timers; it may malloc). */
+        m->resume = gp;
+        m->resume_fresh = true;
+        return;
+    }
+    gp->lockedm = m;
+    gp->waitsince = goc__nanotime();
+    P *pp = releasep(m);
+    goc__lock(&goc__sched.lock);
+    lockedqput(gp);
+    M *nm = mget();
+    if (nm == NULL)
+        pidleput(pp);
+    goc__unlock(&goc__sched.lock);
+    if (nm != NULL) {
+        nm->spinning = false;
+        nm->nextp = pp;
+        goc__notewakeup(&nm->park);
+    } else {
+        /* No idle M.  Making one mallocs, and this thread may have been
+         * stopped inside malloc (a static link): sysmon makes it. */
+        atomic_store(&goc__sched.needm, true);
+        goc__sysmon_wake();
+    }
+    /* m->park is clear while the M runs (stopm clears it on waking, and
+     * so does this): a wake-up left set would let the next stopm return at
+     * once with no P. */
+    goc__notesleep(&m->park);
+    goc__noteclear(&m->park);
+    gp->lockedm = NULL;
+    if (m->nextp == NULL) {
+        m->pless_g = gp;         /* sysmon: run it without a P */
+        return;
+    }
+    acquirep(m, m->nextp);
+    m->nextp = NULL;
+    m->resume = gp;
+    m->resume_fresh = true;
+}
+
+/* sysmon, deciding a preempted G may run without a P (preempt.c): take
+ * the oldest one off lockedq and wake its M with no P. */
+void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m))
+{
+    if (atomic_load(&goc__sched.nlockedq) == 0)
+        return;
+    goc__lock(&goc__sched.lock);
+    G *gp = goc__sched.lockedqhead;
+    bool old = gp != NULL && now - gp->waitsince >= ns;
+    goc__unlock(&goc__sched.lock);
+    if (!old)
+        return;
+    /* Outside sched.lock: reading /proc takes a while. */
+    bool wedged = false;
+    int32_t n = nprocs();
+    for (int32_t i = 0; i < n && !wedged; i++) {
+        P *pp = goc__allp[i];
+        if (pp == NULL || atomic_load(&pp->status) != P_RUNNING ||
+            now - pp->sm_schedwhen < ns / 2)
+            continue;
+        M *pm = atomic_load_explicit(&pp->m, memory_order_acquire);
+        wedged = pm != NULL && blocked(pm);
+    }
+    if (!wedged)
+        return;
+    goc__lock(&goc__sched.lock);
+    gp = lockedqget();
+    goc__unlock(&goc__sched.lock);
+    if (gp == NULL)
+        return;
+    M *lm = gp->lockedm;
+    lm->nextp = NULL;
+    goc__notewakeup(&lm->park);
+}
+
+/* sysmon: start an M for an idle P when the preempt path could not. */
+void goc__sysmon_startm(void)
+{
+    if (!atomic_exchange(&goc__sched.needm, false))
+        return;
+    startm(NULL, false);
 }
 
 static G *findrunnable(M *m, bool *inherit)
@@ -1143,8 +1395,7 @@ top:
             pause();
     }
     P *pp = m->p;
-    if (unlikely(pp->id >= nprocs() && m->asyncq == NULL)) {
-        retire_p(m);
+    if (unlikely(pp->id >= nprocs()) && retire_p(m)) {
         stopm(m);
         goto top;
     }
@@ -1152,24 +1403,21 @@ top:
     bool ran = false;
     pollUntil = goc__timers_check(pp, 0, &ran);
 
-    /* A G preempted by signal resumes on this M (its thread-locals).  It
-     * waits like Go's preempted G at the back of the queue: until this P
-     * has nothing else, or a whole time slice (10 ms) has passed. */
-    if (unlikely(m->asyncq != NULL) &&
-        goc__nanotime_coarse() - m->asyncwhen >= 10 * 1000 * 1000)
-        return take_asyncq(m, inherit);
-
-    /* 61: so the global queue is not starved by two Gs that keep
-     * respawning each other on the local queue (proc.go). */
-    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
-        atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
-        goc__lock(&goc__sched.lock);
-        gp = goc__globrunqget(pp, 1);
-        goc__unlock(&goc__sched.lock);
-        if (gp) {
-            *inherit = false;
-            return gp;
+    /* 61: so the global queues are not starved by two Gs that keep
+     * respawning each other on the local queue (proc.go).  A G preempted
+     * by signal waits like Go's, behind the global queue. */
+    if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0) {
+        if (atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
+            goc__lock(&goc__sched.lock);
+            gp = goc__globrunqget(pp, 1);
+            goc__unlock(&goc__sched.lock);
+            if (gp) {
+                *inherit = false;
+                return gp;
+            }
         }
+        if ((gp = lockedqtake()) != NULL)
+            return gp;
     }
 
     gp = goc__runqget(pp, inherit);
@@ -1186,8 +1434,8 @@ top:
         }
     }
 
-    if (unlikely(m->asyncq != NULL))
-        return take_asyncq(m, inherit);
+    if ((gp = lockedqtake()) != NULL)
+        return gp;
 
     /* Non-blocking netpoll: one M at a time. */
     uint32_t zero = 0;
@@ -1226,6 +1474,10 @@ top:
         gp = goc__globrunqget(pp, 0);
         goc__unlock(&goc__sched.lock);
         *inherit = false;
+        return gp;
+    }
+    if ((gp = lockedqget()) != NULL) {
+        goc__unlock(&goc__sched.lock);
         return gp;
     }
     if (!m->spinning && atomic_load(&goc__sched.needspinning) == 1) {
@@ -1325,11 +1577,28 @@ top:
     goto top;
 }
 
+/* Back on g0 from a G: its successor's pending action, then its own. */
+static inline void run_action(M *m)
+{
+    run_pending(m);
+    void (*fn)(G *) = m->mcall_fn;
+    m->mcall_fn = NULL;
+    fn(m->mcall_g);
+}
+
 /* The scheduler loop, on g0, forever. */
 static void schedule(M *m) GOC_NORETURN;
 static void schedule(M *m)
 {
     for (;;) {
+        if (unlikely(m->pless_g != NULL)) {
+            G *pg = m->pless_g;
+            m->pless_g = NULL;
+            pless_enter(m, pg);
+            switch_to_g(m, pg);
+            run_action(m);
+            continue;
+        }
         if (unlikely(m->p == NULL))
             stopm(m);         /* back from a syscall whose P was taken */
         G *gp = m->resume;
@@ -1342,12 +1611,13 @@ static void schedule(M *m)
             gp = findrunnable(m, &inherit);
             if (m->spinning)
                 resetspinning(m);
+            if (unlikely(gp->lockedm != NULL)) {
+                startlockedm(m, gp);     /* it runs on its own M */
+                continue;
+            }
         }
         execute(m, gp, inherit);
-        run_pending(m);
-        void (*fn)(G *) = m->mcall_fn;
-        m->mcall_fn = NULL;
-        fn(m->mcall_g);
+        run_action(m);
     }
 }
 
@@ -1358,6 +1628,8 @@ static void *mstart(void *arg)
     M *m = arg;
     tls_m = m;
     m->tid = (pid_t)syscall(SYS_gettid);
+    if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0)
+        goc__fatal("pthread_getcpuclockid failed");
     goc__m_stackbounds(m);
 #if GOC_TSAN
     m->tsan_fiber = __tsan_get_current_fiber();
@@ -1458,8 +1730,21 @@ static P *newp(int32_t id)
     return pp;
 }
 
-/* sched.lock held. */
-static void procresize(int32_t n)
+/* Serializes goc_maxprocs (and goc_main's first resize): a P procresize
+ * kills stays dead until its caches are drained.  Lock order: first of
+ * all (runtime.h). */
+static goc_lock resizelock;
+
+/* sched.lock held.  Kills Ps >= n that no M runs: idle ones, and ones
+ * whose M is in a blocking call (won from P_SYSCALL by CAS, as sysmon's
+ * retake does; goc_syscall_exit then finds its P gone).  Go's procresize
+ * destroys them at once; leaving them alive stranded their timers and
+ * queue until the call returned (F5).  Their queues go to the global one
+ * here; the killed Ps are listed on *dead (linked by ->link) for the
+ * caller to drain their caches after unlocking.  Ps >= n that an M is
+ * running are retired by that M at its next schedule (retire_p): running
+ * Gs are never stopped mid-flight. */
+static void procresize(int32_t n, P **dead)
 {
     int32_t old = nprocs();
     for (int32_t i = 0; i < n; i++) {
@@ -1471,9 +1756,7 @@ static void procresize(int32_t n)
             pidleput(pp);
         }
     }
-    /* Idle Ps beyond n leave the idle list now; held ones are retired by
-     * their M at its next schedule (retire_p), so running Gs are never
-     * stopped mid-flight. */
+    *dead = NULL;
     P **link = &goc__sched.pidle;
     while (*link) {
         P *pp = *link;
@@ -1481,13 +1764,39 @@ static void procresize(int32_t n)
             *link = pp->link;
             atomic_fetch_sub(&goc__sched.npidle, 1);
             atomic_store(&pp->status, P_DEAD);
-            goc__timers_move(pp, goc__allp[0]);
-            goc__stack_flush(pp);
+            pp->link = *dead;
+            *dead = pp;
         } else {
             link = &pp->link;
         }
     }
+    for (int32_t i = n; i < old; i++) {
+        P *pp = goc__allp[i];
+        uint32_t st = P_SYSCALL;
+        if (pp && atomic_compare_exchange_strong(&pp->status, &st, P_DEAD)) {
+            atomic_fetch_add(&pp->syscalltick, 1);
+            atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+            p_drain_runq(pp);
+            pp->link = *dead;
+            *dead = pp;
+        }
+    }
     atomic_store(&goc__gomaxprocs, n);
+}
+
+static void resize(int32_t n)
+{
+    P *dead;
+    goc__lock(&resizelock);
+    goc__lock(&goc__sched.lock);
+    procresize(n, &dead);
+    goc__unlock(&goc__sched.lock);
+    while (dead) {
+        P *pp = dead;
+        dead = pp->link;
+        p_drain_caches(pp);
+    }
+    goc__unlock(&resizelock);
 }
 
 int goc_maxprocs(int n)
@@ -1497,13 +1806,13 @@ int goc_maxprocs(int n)
         return old ? old : goc__default_procs();
     if (n > GOC_MAXPROCS_LIMIT)
         n = GOC_MAXPROCS_LIMIT;
-    goc__lock(&goc__sched.lock);
-    procresize(n);
-    goc__unlock(&goc__sched.lock);
+    resize(n);
     for (int i = old; i < n; i++)
         goc__wakep();
-    M *m = goc__getm();
-    if (m && m->p && m->p->id >= n)
+    if (atomic_load(&goc__sched.runqsize) != 0)
+        goc__wakep();         /* queues of killed Ps went global */
+    P *pp = goc__curp(goc__getm());
+    if (pp && pp->id >= n)
         goc_yield();          /* let our M retire its P now */
     return old;
 }
@@ -1572,9 +1881,7 @@ int goc_main(void (*fn)(void *arg), void *arg)
     goc__signals_init();
     goc__preempt_init();
     goc__netpoll_init();
-    goc__lock(&goc__sched.lock);
-    procresize(procs);
-    goc__unlock(&goc__sched.lock);
+    resize(procs);
     atomic_store_explicit(&runtime_up, true, memory_order_release);
 
     if (goc__debug.schedtrace_ms > 0)

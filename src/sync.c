@@ -63,8 +63,8 @@ static bool can_spin(int iter)
                    atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed);
     if (busy <= 1)
         return false;
-    M *m = goc__getm();
-    if (m != NULL && m->p != NULL && !goc__runqempty(m->p))
+    P *pp = goc__curp(goc__getm());
+    if (pp != NULL && !goc__runqempty(pp))
         return false;
     return true;
 }

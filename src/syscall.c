@@ -26,7 +26,7 @@ void goc_syscall_enter(void)
     m->oldp = pp;
     atomic_fetch_add(&goc__sched.nsyscall, 1);
     if (!goc__casgstatus(gp, G_RUNNING, G_SYSCALL))
-        goc__fatal("entersyscall: bad g status");
+        goc__casgstatus_fail(gp, G_RUNNING, G_SYSCALL);
     pp->sm_syscallwhen = 0;
     atomic_store_explicit(&pp->status, P_SYSCALL, memory_order_release);
     if (atomic_load(&goc__sched.sysmonwait))
@@ -36,7 +36,8 @@ void goc_syscall_enter(void)
 static void exitsyscall0(G *gp)
 {
     M *m = goc__getm();
-    goc__casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    if (!goc__casgstatus(gp, G_RUNNING, G_RUNNABLE))
+        goc__casgstatus_fail(gp, G_RUNNING, G_RUNNABLE);
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     /* No P for us: queue the G globally; g0 then parks this M (it holds
@@ -53,7 +54,7 @@ void goc_syscall_exit(void)
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     if (gp == NULL)
         return;
-    if (m->syscall_nest == 0)
+    if (m->syscall_nest == 0 || (m->pless && m->syscall_nest == 1))
         goc__fatal("goc_syscall_exit without goc_syscall_enter");
     if (--m->syscall_nest > 0)
         return;
@@ -61,10 +62,11 @@ void goc_syscall_exit(void)
     m->oldp = NULL;
     atomic_fetch_sub(&goc__sched.nsyscall, 1);
     if (!goc__casgstatus(gp, G_SYSCALL, G_RUNNING))
-        goc__fatal("exitsyscall: bad g status");
-    /* Fast path: nobody retook our P. */
+        goc__casgstatus_fail(gp, G_SYSCALL, G_RUNNING);
+    /* Fast path: nobody retook our P (none: a G that ran P-less after
+     * preemption, preempt.c). */
     uint32_t st = P_SYSCALL;
-    if (atomic_compare_exchange_strong(&pp->status, &st, P_RUNNING)) {
+    if (pp != NULL && atomic_compare_exchange_strong(&pp->status, &st, P_RUNNING)) {
         atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
         goc__preempt_check();
         return;

@@ -392,8 +392,9 @@ void goc__timers_move(P *from, P *to)
     update_min_heap(src);
     goc__unlock(&src->lock);
     goc__unlock(&dst->lock);
-    /* No wake-up here: procresize calls this with sched.lock held, and the
-     * Ps it leaves running find the moved timers on their next round. */
+    /* No wake-up here: the caller (sched.c p_drain_caches, without
+     * sched.lock: timers come first in the lock order) wakes the poller
+     * for the moved timers. */
 }
 
 /* --------------------------------------------------- timer operations */
@@ -415,8 +416,9 @@ static P *current_p(M **mp)
     *mp = m;
     if (m) {
         m->locks++;
-        if (m->p)
-            return m->p;
+        P *pp = goc__curp(m);
+        if (pp)
+            return pp;
     }
     return goc__allp[0];
 }

@@ -1,0 +1,78 @@
+/* maxprocs_syscall.c — shrinking goc_maxprocs while the M of a P beyond the
+ * new count is in a blocking call does not strand that P's timers and run
+ * queue (F5).  The P used to stay alive, P_SYSCALL, out of sysmon's and the
+ * stealers' sight: its 50 ms timer fired when the 1.5 s call returned.  Go's
+ * procresize destroys such a P at once, and so does ours now. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <goc.h>
+#include "runtime.h"
+#include "testutil.h"
+
+static goc_chan *info;
+static goc_timer *tm;
+static _Atomic int ran;
+
+static int my_p(void)
+{
+    M *m = goc__getm();
+    return m && m->p ? m->p->id : -1;
+}
+
+static void queued(void *arg) { (void)arg; atomic_store(&ran, 1); }
+
+static void w(void *arg)
+{
+    (void)arg;
+    int id = my_p();
+    if (id == 1) {
+        tm = goc_timer_new(50LL * 1000 * 1000, 0);   /* into P1's heap */
+        atomic_store(&ran, 0);
+    }
+    goc_chan_trysend(info, &id);
+    if (id != 1)
+        return;
+    goc_go(queued, NULL);                 /* P1's runnext */
+    goc_syscall_enter();
+    usleep(1500 * 1000);
+    goc_syscall_exit();
+}
+
+static void main_g(void *arg)
+{
+    (void)arg;
+    info = goc_chan_make(sizeof(int), 1);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        if (goc_maxprocs(0) != 2)
+            goc_maxprocs(2);
+        if (my_p() != 0) {
+            goc_sleep(1000 * 1000);
+            continue;
+        }
+        goc_go(w, NULL);
+        int id;
+        while (goc_chan_tryrecv(info, &id) == -EAGAIN)
+            ;                             /* spin: stay on P0 */
+        if (id != 1 || my_p() != 0) {
+            goc_sleep(2 * 1000 * 1000);
+            continue;
+        }
+        int64_t t0 = goc_now();
+        goc_maxprocs(1);                  /* P1 is in the blocking call */
+        int64_t when;
+        goc_chan_recv(goc_timer_chan(tm), &when);
+        int64_t ms = (goc_now() - t0) / 1000000;
+        CHECKF(ms < 700, "50 ms timer of the blocked P fired after %lld ms", (long long)ms);
+        while (!atomic_load(&ran)) {
+            CHECKF((goc_now() - t0) / 1000000 < 700, "the blocked P's queued G did not run");
+            goc_sleep(1000 * 1000);
+        }
+        goc_timer_free(tm);
+        printf("ok: attempt %d, timer after %lld ms\n", attempt, (long long)ms);
+        return;
+    }
+    printf("ok: could not arrange the schedule (machine too loaded); nothing checked\n");
+}
+
+int main(void) { return goc_main(main_g, NULL); }
