@@ -90,6 +90,36 @@ static route *match(goc_http_mux *m, const char *path, size_t n)
     return best;
 }
 
+/* s[0..n) into HTML text, as Go's htmlEscape: & < > " ' become entities.
+ * The length written (at most cap - 1, NUL-terminated), or 0 if it does
+ * not fit. */
+static size_t html_escape(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *e;
+        switch (s[i]) {
+        case '&':  e = "&amp;";  break;
+        case '<':  e = "&lt;";   break;
+        case '>':  e = "&gt;";   break;
+        case '"':  e = "&#34;";  break;
+        case '\'': e = "&#39;";  break;
+        default:   e = NULL;     break;
+        }
+        size_t k = e ? strlen(e) : 1;
+        if (o + k >= cap)
+            return 0;
+        if (e)
+            memcpy(out + o, e, k);
+        else
+            out[o] = s[i];
+        o += k;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* "/tree" asked, only "/tree/" registered: Go answers 301 to "/tree/". */
 static int redirect_subtree(goc_http_mux *m, goc_http_response *w,
                             goc_http_request *r)
@@ -119,14 +149,25 @@ static int redirect_subtree(goc_http_mux *m, goc_http_response *w,
     goc_http_write_header(w, 301);
     goc_http_add_header(w, "Location", loc);
     goc_http_add_header(w, "Content-Type", "text/html; charset=utf-8");
-    if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
-        goc_http_printf(w, "<a href=\"%s\">Moved Permanently</a>.\n\n", loc);
+    /* the target is the client's: never echo it into HTML unescaped */
+    char html[6 * sizeof loc];
+    if ((strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+        && html_escape(html, sizeof html, loc, l) > 0)
+        goc_http_printf(w, "<a href=\"%s\">Moved Permanently</a>.\n\n", html);
     return 1;
 }
 
 void goc_http_mux_serve(goc_http_response *w, goc_http_request *r, void *mux)
 {
     goc_http_mux *m = mux;
+
+    if (r->path_len == 1 && r->path[0] == '*') {
+        /* as Go's ServeMux: "*" names no resource ("OPTIONS *" is answered
+         * by the server before any handler) */
+        goc_http_add_header(w, "Connection", "close");
+        goc_http_write_header(w, 400);
+        return;
+    }
     route *rt = r->path_len && r->path[0] == '/' ? match(m, r->path, r->path_len) : NULL;
 
     /* as Go: an exact match first, then the redirect to a subtree, then

@@ -8,12 +8,30 @@
  *   value on failure.  They never report through errno.
  *
  * Requests
- *   The server reads the whole request — line, headers and body — into the
- *   connection's buffer before it calls the handler.  Every string in a
- *   goc_http_request points INTO that buffer (zero copy): it is valid until
- *   the handler returns.  Method, target, query, header names and values
- *   are NUL-terminated in place; path and body are not (path is followed by
- *   '?' when there is a query): use path_len and body_len.
+ *   The server reads the request line and header fields into the
+ *   connection's buffer before it calls the handler; the body is NOT read
+ *   yet.  Every string in a goc_http_request points INTO that buffer (zero
+ *   copy): it is valid until the handler returns.  Method, target, query,
+ *   header names and values are NUL-terminated in place; path, host and
+ *   body are not (path is followed by '?' when there is a query): use
+ *   path_len, host_len and body_len.
+ *
+ * Request bodies (as Go's Request.Body)
+ *   goc_http_body_read returns body bytes as they arrive (chunked: decoded);
+ *   goc_http_body_all reads the rest into the connection's buffer and sets
+ *   r->body / r->body_len, for handlers that want it whole.  A body may hold
+ *   at most max_body_bytes (the server's) or what goc_http_body_limit set
+ *   for this request (Go's MaxBytesReader): a read past it fails with
+ *   -EMSGSIZE, without reading, when Content-Length already says so.
+ *   "100 Continue" goes out on the first read that has to wait for the
+ *   client, only to HTTP/1.1 clients that asked for it and only while the
+ *   head is not yet committed: a handler that answers (401, 413) without
+ *   reading is never sent the body.  A handler that returns without writing
+ *   anything after a read failed with -EMSGSIZE or -EBADMSG gets 413 or 400
+ *   sent for it.  What the handler leaves unread is discarded afterwards,
+ *   up to 256 KiB (as Go); beyond that, or when 100 Continue was asked for
+ *   and never sent, or after a failed read, the connection closes after the
+ *   response.
  *
  * Responses
  *   A handler writes its answer through the goc_http_response: optional
@@ -32,8 +50,9 @@
  *        HTAB), whitespace before the colon, duplicate or invalid
  *        Content-Length, Content-Length together with Transfer-Encoding,
  *        Transfer-Encoding whose last coding is not chunked, invalid chunk
- *        sizes or chunk framing, HTTP/1.1 without exactly one Host
- *   413  body larger than max_body_bytes
+ *        sizes or chunk framing, HTTP/1.1 without exactly one Host, a
+ *        Host (or absolute-form URL host) with bytes a host cannot hold
+ *   417  an Expect other than 100-continue
  *   431  request line plus header fields larger than max_header_bytes, or
  *        more than max_headers fields
  *   501  a transfer coding other than chunked
@@ -42,6 +61,15 @@
  * Threads
  *   Handlers run in the connection's goroutine and may block (channels,
  *   sleep, network): only that connection waits.
+ *
+ * Stack
+ *   That goroutine has goc's goroutine stack: 256 KiB by default, set for
+ *   the whole process with GOC_STACK (e.g. GOC_STACK=8m); goc has no
+ *   per-goroutine size yet, so neither has the server.  Overflowing it is a
+ *   fatal error for the process ("fatal error: stack overflow"), as in Go
+ *   past its 1 GB maximum.  A handler that recurses on client input (a JSON
+ *   parser given 5 KB of '[') must bound its depth, or GOC_STACK must be
+ *   raised to what the bound needs.
  */
 #ifndef GOC_HTTP_H
 #define GOC_HTTP_H
@@ -72,14 +100,21 @@ typedef struct goc_http_request {
                                   an absolute-form target, its path) */
     const char *query;         /* after '?', "" when none */
     size_t      method_len, target_len, path_len, query_len;
+    const char *host;          /* an absolute-form target's host (RFC 9112
+                                  §3.2.2), else the Host field; "" when none
+                                  (HTTP/1.0); NOT NUL-terminated: host_len */
+    size_t      host_len;
     int         version_minor; /* HTTP/1.<version_minor>: 0 or 1 */
     int         keep_alive;    /* 1: the connection stays open afterwards */
     goc_http_header *headers;  /* in arrival order */
     size_t      num_headers;
-    const char *body;          /* the whole body (chunked: decoded) */
+    const char *body;          /* set by goc_http_body_all: the body (the
+                                  rest of it after goc_http_body_read calls),
+                                  chunked: decoded; NULL and 0 before */
     size_t      body_len;
     int64_t     content_length;/* -1 when the request had none */
-    int         chunked;       /* 1: the body came chunked */
+    int         chunked;       /* 1: the body comes chunked */
+    struct goc_http__conn *conn; /* the server's; not for handlers */
 } goc_http_request;
 
 /* Writes the response to one request; owned by the server. */
@@ -95,6 +130,22 @@ typedef void (*goc_http_handler)(goc_http_response *w, goc_http_request *r,
  * NUL-terminated; NULL when absent. */
 const char *goc_http_request_header(const goc_http_request *r,
                                     const char *name);
+
+/* Read up to n body bytes into buf, waiting for at least one.  The count
+ * (> 0), 0 at the end of the body (at once for a request without one), or
+ * -EMSGSIZE (over the limit), -EBADMSG (bad chunked framing), -ETIMEDOUT
+ * (read_timeout), -ECONNRESET / -EPIPE (the client went away), -ENOMEM.
+ * Failures are sticky for the request. */
+ssize_t goc_http_body_read(goc_http_request *r, void *buf, size_t n);
+
+/* Read the rest of the body into the connection's buffer and point
+ * r->body / r->body_len at it (valid until the handler returns).  0, or a
+ * negative errno as goc_http_body_read. */
+int goc_http_body_all(goc_http_request *r);
+
+/* Go's MaxBytesReader: this request's body may hold at most max bytes in
+ * all (those already read count); replaces max_body_bytes for it.  0. */
+int goc_http_body_limit(goc_http_request *r, uint64_t max);
 
 /* ----------------------------------------------------------- responses -- */
 
@@ -112,10 +163,36 @@ int goc_http_write_header(goc_http_response *w, int code);
 int goc_http_add_header(goc_http_response *w, const char *name,
                         const char *value);
 
+/* Go's Header().Set: replace every field named name (ASCII
+ * case-insensitive) by one "name: value".  Errors and special names as
+ * goc_http_add_header. */
+int goc_http_set_header(goc_http_response *w, const char *name,
+                        const char *value);
+
+/* Go's Header().Del: remove every field named name.  0, -EINVAL (not a
+ * token), -EALREADY once the head is sent.  Deleting Content-Length drops a
+ * declared length; Connection and Date return to the server's defaults. */
+int goc_http_del_header(goc_http_response *w, const char *name);
+
+/* Go's Header().Get: the value of the first field named name set so far,
+ * and its length in *len (the value is NOT NUL-terminated); NULL when
+ * none.  Valid until the next header call.  Content-Length and Connection
+ * are not stored as fields: see goc_http_response_status and the server's
+ * framing. */
+const char *goc_http_get_header(const goc_http_response *w, const char *name,
+                                size_t *len);
+
+/* What a middleware can observe: the status sent or to be sent (200 when
+ * the handler set none) and the body bytes the handler wrote so far. */
+int      goc_http_response_status(const goc_http_response *w);
+uint64_t goc_http_response_written(const goc_http_response *w);
+
 /* Append body bytes.  n, or -EINVAL when the status allows no body (1xx,
  * 204, 304) or more than a declared Content-Length is written, -EPIPE /
  * -ETIMEDOUT / -ECONNRESET when a flush to the client failed, -ENOMEM.
- * For HEAD requests the bytes are counted but not sent. */
+ * For HEAD requests the bytes are counted but not sent.  A write of 32 KiB
+ * or more commits the head and goes to the socket straight from buf (no
+ * copy); smaller ones are buffered. */
 ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n);
 
 /* Formatted body bytes; the count written, or a negative errno. */
@@ -128,7 +205,10 @@ ssize_t goc_http_vprintf(goc_http_response *w, const char *fmt, va_list ap);
 int goc_http_flush(goc_http_response *w);
 
 /* Reply with code, "text/plain; charset=utf-8" and msg plus a newline, as
- * Go's http.Error.  Only before the head is committed: -EALREADY. */
+ * Go's http.Error: header fields set before (Allow, WWW-Authenticate,
+ * Set-Cookie) are kept; Content-Type is replaced, a declared Content-Length
+ * dropped, "X-Content-Type-Options: nosniff" set.  Only before the head is
+ * committed: -EALREADY. */
 int goc_http_error(goc_http_response *w, int code, const char *msg);
 
 /* The reason phrase of a status code ("Not Found"), "" if unknown. */

@@ -41,6 +41,8 @@ static void echo(goc_http_response *w, goc_http_request *r, void *a)
 {
     char num[32];
     (void)a;
+    if (goc_http_body_all(r) < 0)
+        return;                            /* the server answers 413 / 400 */
     goc_http_add_header(w, "X-Method", r->method);
     snprintf(num, sizeof num, "%zu", r->body_len);
     goc_http_add_header(w, "X-Body-Len", num);
