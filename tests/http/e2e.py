@@ -672,10 +672,271 @@ def t_curl():
         check(rc == 0 and b"Content-Length: 13" in out, "curl HEAD")
 
 
+def t_fixes():
+    """Regression tests for the review's defects (issue 11: 3-9, 12)."""
+    with Server(rht_ms=500, idle_ms=4000) as s:
+        p = s.port
+        # 3: a new connection that sends nothing: read_header_timeout
+        c = Conn(p)
+        t0 = time.time()
+        check(c.closed(wait=6) and time.time() - t0 < 2.0,
+              "silent new connection closed at read_header_timeout (%.2fs)" % (time.time() - t0))
+        # ... while a served keep-alive connection waits for idle_timeout
+        c = Conn(p, timeout=8)
+        c.send(get(p))
+        c.response()
+        t0 = time.time()
+        check(not c.closed(wait=2.0), "keep-alive connection outlives read_header_timeout")
+        c.close()
+        # 4: http.Error keeps Allow and Set-Cookie, replaces Content-Type,
+        # drops a declared Content-Length
+        c = Conn(p)
+        c.send(get(p, "/allow"))
+        code, h, body, _ = c.response()
+        check(code == 405 and h.get("allow") == "GET, HEAD" and h.get("set-cookie") == "a=b"
+              and h.get("content-type") == "text/plain; charset=utf-8"
+              and h.get("x-content-type-options") == "nosniff"
+              and body == b"method not allowed\n", "405 keeps Allow and Set-Cookie (%r %r)" % (h, body))
+        c.send(get(p, "/auth"))
+        code, h, body, _ = c.response()
+        check(code == 401 and h.get("www-authenticate") == "Bearer", "401 keeps WWW-Authenticate")
+        # 5: a first response without a body (UBSan build: no NULL memcpy)
+        c = Conn(p)
+        c.send(get(p, "/status?204"))
+        code, h, body, _ = c.response()
+        check(code == 204 and body == b"", "first response on a connection is a 204")
+        # 6: the 301 page escapes the query
+        c.send(get(p, "/tree?<script>alert('x')</script>&a=\"b\""))
+        code, h, body, _ = c.response()
+        check(code == 301 and b"<script>" not in body and b"&lt;script&gt;" in body
+              and b"&#39;" in body and b"&amp;a=&#34;b&#34;" in body,
+              "301 page HTML-escapes the query (%r)" % body)
+        # 7: host rules
+        c.send(b"GET http://url.example/host HTTP/1.1\r\nHost: field.example\r\n\r\n")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"host=url.example", "absolute-form: the URL's host wins (%r)" % body)
+        c.send(get(p, "/host"))
+        code, _, body, _ = c.response()
+        check(body == ("host=127.0.0.1:%d" % p).encode(), "Host field as host")
+        c.close()
+        expect_status_and_close(p, b"GET http://a.example/ HTTP/1.1\r\n\r\n", 400,
+                                "absolute-form without Host")
+        expect_status_and_close(p, b"GET / HTTP/1.1\r\nHost: a b/../c\r\n\r\n", 400, "Host: a b/../c")
+        expect_status_and_close(p, b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "Host with a slash")
+        expect_status_and_close(p, b"GET http://a b/ HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+                                "bad URL host")
+        c = Conn(p)
+        c.send(b"GET /host HTTP/1.1\r\nHost: [::1]:80\r\n\r\n")
+        check(c.response()[2] == b"host=[::1]:80", "IPv6 literal Host accepted")
+        c.close()
+        # 8: Expect
+        c = Conn(p)
+        c.send(b"POST /echo HTTP/1.0\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        time.sleep(0.2)
+        c.send(b"body")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"body", "HTTP/1.0 with Expect: no 100 Continue (got %d)" % code)
+        c.close()
+        expect_status_and_close(p, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                                b"Expect: something-else\r\n\r\nbody", 417, "unknown expectation")
+        # 9: set / get / delete
+        c = Conn(p)
+        c.send(get(p, "/hdr"))
+        raw = c.read_until(b"\r\n\r\n")
+        code, h, body, _ = 0, {}, b"", ""
+        check(raw.lower().count(b"content-type:") == 1 and b"content-type: application/json" in raw.lower()
+              and b"X-A:" not in raw and b"X-B: keep" in raw and b"X-C: three" in raw,
+              "one Content-Type after set; X-A deleted (%r)" % raw)
+        n = int(re.search(rb"Content-Length: (\d+)", raw).group(1))
+        body = c.read_n(n)
+        check(body == b"x-c=three x-a=absent status=200 written=31", "get / status / written (%r)" % body)
+        c.close()
+        # 12: OPTIONS *, chunk extensions, the mux and "*"
+        c = Conn(p)
+        c.send(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+        code, h, _, _ = c.response()
+        check(code == 200 and h.get("content-length") == "0", "OPTIONS * -> 200 (got %d)" % code)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(c.response()[0] == 200, "connection usable after OPTIONS *")
+        c.close()
+        expect_status_and_close(p, b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400, "GET * via the mux")
+        ext = b";" + b"e" * 4000
+        expect_status_and_close(p, b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + (b"1" + ext + b"\r\nz\r\n") * 8 + b"0\r\n\r\n", 400,
+                                "chunk extensions over Go's overhead bound")
+        c = Conn(p)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"400;name=value\r\n" + b"q" * 0x400 + b"\r\n" + b"0\r\n\r\n")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"q" * 0x400, "modest chunk extensions accepted")
+        c.close()
+    # 12: max_body_bytes = SIZE_MAX does not overflow
+    with Server(max_body=(1 << 64) - 1) as s:
+        hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        hc.request("POST", "/echo", body=b"m" * 100000)
+        r = hc.getresponse()
+        check(r.status == 200 and r.read() == b"m" * 100000, "max_body_bytes = SIZE_MAX, CL body")
+        hc.request("POST", "/echo", body=iter([b"n" * 70000, b"o" * 3]), encode_chunked=True)
+        r = hc.getresponse()
+        check(r.status == 200 and r.read() == b"n" * 70000 + b"ooo", "max_body_bytes = SIZE_MAX, chunked")
+        hc.close()
+
+
+def t_stream():
+    """Streaming request bodies (issue 11, Deliver 1)."""
+    with Server(max_body=1 << 30) as s:
+        p = s.port
+        data = os.urandom(3 * 1000 * 1000 + 7)
+        want = ("%d bytes, sum %d" % (len(data), sum(data) & 0xffffffff)).encode()
+        for q, what in (("", "64 KiB reads"), ("?small=1000", "1000-byte reads")):
+            hc = http.client.HTTPConnection("127.0.0.1", p, timeout=20)
+            hc.request("POST", "/upload" + q, body=data)
+            r = hc.getresponse()
+            check(r.status == 200 and r.read() == want, "streamed CL upload, %s" % what)
+            hc.request("POST", "/upload" + q, body=iter([data[:100], data[100:200000], data[200000:]]),
+                       encode_chunked=True)
+            r = hc.getresponse()
+            check(r.status == 200 and r.read() == want, "streamed chunked upload, %s" % what)
+            hc.request("GET", "/")
+            check(hc.getresponse().read() == b"Hello, World!", "keep-alive after upload (%s)" % what)
+            hc.close()
+        # the handler runs before the body arrives: it answers as bytes come
+        c = Conn(p)
+        c.send(b"POST /upload?small=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for i in range(5):
+            c.send(b"3\r\nabc\r\n")
+            time.sleep(0.05)
+        c.send(b"0\r\n\r\n")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"15 bytes, sum %d" % (5 * (97 + 98 + 99)), "trickled chunked body")
+        c.close()
+        # per-handler limit: Content-Length over it is refused without reading
+        c = Conn(p)
+        c.send(b"POST /upload?1000 HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        code, h, body, _ = c.response()
+        check(code == 413 and h.get("connection") == "close", "limit: 50 MB refused with 413 before 100")
+        c.close()
+        c = Conn(p)
+        c.send(b"POST /upload?1000 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"200\r\n" + b"a" * 0x200 + b"\r\n" + b"300\r\n" + b"b" * 0x300 + b"\r\n0\r\n\r\n")
+        code, h, _, _ = c.response()
+        check(code == 413 and h.get("connection") == "close", "limit: chunked body over it -> 413")
+        c.close()
+        # 100 Continue only when the handler reads: /auth refuses first
+        c = Conn(p)
+        c.send(b"PUT /auth HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\n\r\n")
+        code, h, _, _ = c.response()
+        check(code == 401 and h.get("connection") == "close",
+              "rejected upload answered 401 without 100 Continue (%d)" % code)
+        check(c.closed(), "connection closed after a refused Expect upload")
+        c = Conn(p)
+        c.send(b"PUT /auth HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test\r\nContent-Length: 5\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        code, _, _, _ = c.response()
+        check(code == 100, "100 Continue on the first body read")
+        c.send(b"hello")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"ok 5", "body after 100 Continue (%r)" % body)
+        # unread body: discarded up to 256 KiB, the connection stays
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"u" * 100000)
+        code, h, body, _ = c.response()
+        check(code == 200 and body == b"Hello, World!" and h.get("connection") != "close",
+              "unread 100 KB body discarded, keep-alive")
+        c.send(get(p))
+        check(c.response()[0] == 200, "next request after a discarded body")
+        c.close()
+        c = Conn(p)
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"8000\r\n" + b"v" * 0x8000 + b"\r\n" + b"0\r\n\r\n" + get(p))
+        check(c.response()[0] == 200 and c.response()[0] == 200, "unread chunked body discarded")
+        c.close()
+        # unread large body: answer, Connection: close, no reset before the answer
+        c = Conn(p)
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"w" * 65536)
+        code, h, body, _ = c.response()
+        check(code == 200 and h.get("connection") == "close" and c.closed(),
+              "unread 10 MB body: answered, then closed")
+        # the handler sees the head before the body is sent
+        c = Conn(p)
+        c.send(b"POST /auth HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+        code, _, _, _ = c.response()
+        check(code == 401, "401 before any of the body was sent")
+        c.close()
+
+
+def t_memory():
+    """Large responses and uploads do not stay in memory (issue 11: 1, 10)."""
+    with Server(max_body=64 << 20) as s:
+        p = s.port
+        c = Conn(p)
+        c.send(get(p))
+        c.response()
+        time.sleep(0.3)
+        rss0 = s.rss_kb()
+        conns = []
+        for i in range(20):
+            c = Conn(p, timeout=20)
+            c.send(get(p, "/big?10000000"))
+            conns.append(c)
+        ok = all(len(c.response()[2]) == 10000000 for c in conns)
+        check(ok, "20 x 10 MB responses")
+        time.sleep(1.5)
+        rss1 = s.rss_kb()
+        print("memory: 20 keep-alive connections after 10 MB each: VmRSS %d -> %d KiB" % (rss0, rss1))
+        # the handler's own 10 MB buffer is freed; the server keeps none
+        check(rss1 - rss0 < 48 * 1024, "RSS after 20 x 10 MB responses, connections open: +%d KiB"
+              % (rss1 - rss0))
+        for c in conns:
+            c.send(get(p))
+            check(c.response()[2] == b"Hello, World!", "connection still usable")
+            c.close()
+        # a burst of whole-body uploads (goc_http_body_all), then quiet
+        data = b"z" * (4 << 20)
+
+        def up():
+            hc = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+            hc.request("POST", "/echo", body=data)
+            hc.getresponse().read()
+            hc.close()
+        ts = [threading.Thread(target=up) for _ in range(20)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        time.sleep(2.5)
+        rss2 = s.rss_kb()
+        print("memory: after 20 x 4 MB uploads echoed, then 2.5 s quiet: VmRSS %d KiB" % rss2)
+        check(rss2 - rss0 < 24 * 1024, "RSS returned after an upload burst: +%d KiB" % (rss2 - rss0))
+        # a 50 MB streamed upload passes through a small buffer
+        rss3 = s.rss_kb()
+        hc = http.client.HTTPConnection("127.0.0.1", p, timeout=60)
+        big = b"s" * (50 << 20)
+        peak = [0]
+        done = [False]
+
+        def watch():
+            while not done[0]:
+                peak[0] = max(peak[0], s.rss_kb())
+                time.sleep(0.01)
+        wt = threading.Thread(target=watch)
+        wt.start()
+        hc.request("POST", "/upload", body=big)
+        r = hc.getresponse()
+        body = r.read()
+        done[0] = True
+        wt.join()
+        hc.close()
+        check(r.status == 200 and body.startswith(b"52428800 bytes"), "50 MB streamed upload")
+        print("memory: 50 MB streamed upload: VmRSS %d KiB, peak %d KiB" % (rss3, peak[0]))
+        check(peak[0] - rss3 < 16 * 1024, "50 MB upload grows RSS by < 16 MiB (+%d KiB)" % (peak[0] - rss3))
+
+
 GROUPS = {
     "basic": t_basic, "pipeline": t_pipeline, "bodies": t_bodies, "limits": t_limits,
     "malformed": t_malformed, "timeouts": t_timeouts, "vanish": t_vanish,
     "shutdown": t_shutdown, "concurrency": t_concurrency, "soak": t_soak, "curl": t_curl,
+    "fixes": t_fixes, "stream": t_stream, "memory": t_memory,
 }
 
 

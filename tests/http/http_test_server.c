@@ -16,10 +16,20 @@
  *   /debug/goc    the debug handler
  *   /shutdown     starts a graceful shutdown (5 s deadline)
  *   /tree/        a subtree ("/tree" is redirected to it)
+ *   /upload?LIMIT streams the body (goc_http_body_read, 64 KiB reads; with
+ *                 ?small=N, N-byte reads) under a LIMIT (goc_http_body_limit),
+ *                 answers "N bytes, sum S" (S: sum of the bytes mod 2^32)
+ *   /auth         401 with WWW-Authenticate unless "Authorization: Bearer
+ *                 test", without reading the body; else "ok N" after it
+ *   /allow        Allow: GET, HEAD and Set-Cookie set, then a 405 error
+ *   /hdr          exercises set / get / delete on response fields
+ *   /host         the request's host
  */
 #include <goc.h>
 #include <goc_http.h>
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +115,84 @@ static void tree(goc_http_response *w, goc_http_request *r, void *a)
     goc_http_printf(w, "tree %.*s", (int)r->path_len, r->path);
 }
 
+static void upload(goc_http_response *w, goc_http_request *r, void *a)
+{
+    char buf[65536];
+    size_t piece = sizeof buf;
+    uint64_t n = 0;
+    uint32_t sum = 0;
+    ssize_t k;
+    (void)a;
+    if (r->query_len && strncmp(r->query, "small=", 6) == 0)
+        piece = (size_t)strtoul(r->query + 6, NULL, 10);
+    else if (r->query_len)
+        goc_http_body_limit(r, strtoull(r->query, NULL, 10));
+    if (piece == 0 || piece > sizeof buf)
+        piece = sizeof buf;
+    while ((k = goc_http_body_read(r, buf, piece)) > 0) {
+        for (ssize_t i = 0; i < k; i++)
+            sum += (unsigned char)buf[i];
+        n += (uint64_t)k;
+    }
+    if (k == -EMSGSIZE) {
+        goc_http_error(w, 413, "too large");
+        return;
+    }
+    if (k < 0) {
+        goc_http_error(w, 400, strerror((int)-k));
+        return;
+    }
+    goc_http_printf(w, "%llu bytes, sum %u", (unsigned long long)n, sum);
+}
+
+static void auth(goc_http_response *w, goc_http_request *r, void *a)
+{
+    const char *h = goc_http_request_header(r, "Authorization");
+    (void)a;
+    if (!h || strcmp(h, "Bearer test") != 0) {
+        goc_http_add_header(w, "WWW-Authenticate", "Bearer");
+        goc_http_error(w, 401, "unauthorized");
+        return;
+    }
+    if (goc_http_body_all(r) < 0)
+        return;
+    goc_http_printf(w, "ok %zu", r->body_len);
+}
+
+static void allow(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_http_add_header(w, "Allow", "GET, HEAD");
+    goc_http_add_header(w, "Set-Cookie", "a=b");
+    goc_http_add_header(w, "Content-Type", "text/html");
+    goc_http_add_header(w, "Content-Length", "99");
+    goc_http_error(w, 405, "method not allowed");
+}
+
+static void hdr(goc_http_response *w, goc_http_request *r, void *a)
+{
+    size_t n = 0;
+    (void)r, (void)a;
+    goc_http_add_header(w, "Content-Type", "text/html");
+    goc_http_set_header(w, "content-type", "application/json");
+    goc_http_add_header(w, "X-A", "1");
+    goc_http_add_header(w, "X-B", "keep");
+    goc_http_add_header(w, "x-a", "2");
+    goc_http_del_header(w, "X-a");
+    goc_http_set_header(w, "X-C", "three");
+    const char *v = goc_http_get_header(w, "x-c", &n);
+    const char *none = goc_http_get_header(w, "X-A", NULL);
+    goc_http_printf(w, "x-c=%.*s x-a=%s status=%d", (int)n, v ? v : "",
+                    none ? "present" : "absent", goc_http_response_status(w));
+    goc_http_printf(w, " written=%llu", (unsigned long long)goc_http_response_written(w));
+}
+
+static void host(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    goc_http_printf(w, "host=%.*s", (int)r->host_len, r->host);
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -136,6 +224,11 @@ static void run(void *a)
     goc_http_mux_handle(m, "/status", status, NULL);
     goc_http_mux_handle(m, "/tree/", tree, NULL);
     goc_http_mux_handle(m, "/shutdown", shutdown_handler, NULL);
+    goc_http_mux_handle(m, "/upload", upload, NULL);
+    goc_http_mux_handle(m, "/auth", auth, NULL);
+    goc_http_mux_handle(m, "/allow", allow, NULL);
+    goc_http_mux_handle(m, "/hdr", hdr, NULL);
+    goc_http_mux_handle(m, "/host", host, NULL);
     goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m};
     if (nargs > 2)
         cfg.max_body_bytes = strtoul(args[2], NULL, 10);
