@@ -411,6 +411,13 @@ static void body_error_reply(conn *c)
         goc_http_error(w, code, goc_http_status_text(code));
 }
 
+static void conn_state(conn *c, int state)
+{
+    const goc_http_server_config *cfg = &c->s->cfg;
+    if (cfg->conn_state)
+        cfg->conn_state(c->fd, state, cfg->conn_state_arg);
+}
+
 static int is_options_star(const goc_http_request *r)
 {
     return r->target_len == 1 && r->target[0] == '*' && r->method_len == 7
@@ -434,6 +441,7 @@ static void serve_conn(conn *c)
             return;
         }
         c->fresh = 0;
+        conn_state(c, GOC_HTTP_STATE_ACTIVE);
         goc_http__response_reset(w, c);
         goc_http__body_start(c);
         if (is_options_star(&c->req))
@@ -447,6 +455,8 @@ static void serve_conn(conn *c)
             w->close = 1;
         goc_http__response_finish(w);
         c->nreq++;
+        if (c->s->cfg.access_log)
+            c->s->cfg.access_log(&c->req, w, goc_now() - c->t_req, c->s->cfg.access_log_arg);
         if (w->err || w->close) {
             /* a body left unread: read a moment more so the client sees
              * the answer rather than a reset */
@@ -455,6 +465,7 @@ static void serve_conn(conn *c)
             return;
         }
         consume(c, c->b.src);
+        conn_state(c, GOC_HTTP_STATE_IDLE);
         if (c->ob.len >= GOC_HTTP__OB_FLUSH && goc_http__flush(c) < 0)
             return;
     }
@@ -477,6 +488,7 @@ static void conn_end(conn *c)
                   && !atomic_load_explicit(&s->serving, memory_order_acquire);
     goc_mutex_unlock(&s->mu);
     atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
+    conn_state(c, GOC_HTTP_STATE_CLOSED);
     goc_close(c->fd);
     if (c->big || c->rcap > GOC_HTTP__RB_SHRINK || c->ob.cap > GOC_HTTP__RB_SHRINK)
         goc_http__trim(s);
@@ -605,6 +617,7 @@ static void start_conn(goc_http_server *s, int fd)
     goc_mutex_unlock(&s->mu);
     atomic_fetch_add_explicit(&s->accepted, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
+    conn_state(c, GOC_HTTP_STATE_NEW);
     if (goc_go(conn_main, c) < 0) {
         conn_end(c);
     }

@@ -258,7 +258,29 @@ typedef struct goc_http_server_config {
                                       fires between half and all of it) */
     int      backlog;              /* listen backlog: 4096 */
     int      log;                  /* 1: connection errors to stderr */
+    /* Access log (optional): called after each response is framed, with
+     * the request, the response (goc_http_response_status / _written), and
+     * the time since the request's first byte.  Runs on the connection's
+     * goroutine: a slow hook delays that connection only. */
+    void   (*access_log)(const goc_http_request *r, const goc_http_response *w,
+                         int64_t duration_ns, void *arg);
+    void    *access_log_arg;
+    /* Connection states (optional), as Go's Server.ConnState: fd and one of
+     * GOC_HTTP_STATE_*; from the connection's goroutine (NEW from the
+     * accepting one). */
+    void   (*conn_state)(int fd, int state, void *arg);
+    void    *conn_state_arg;
 } goc_http_server_config;
+
+/* Go's ConnState values: NEW (accepted, nothing read), ACTIVE (a request is
+ * being read or handled), IDLE (between requests), CLOSED (about to be
+ * closed; the fd is still open during the call). */
+enum {
+    GOC_HTTP_STATE_NEW,
+    GOC_HTTP_STATE_ACTIVE,
+    GOC_HTTP_STATE_IDLE,
+    GOC_HTTP_STATE_CLOSED,
+};
 
 typedef struct goc_http_server goc_http_server;
 

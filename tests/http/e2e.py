@@ -770,6 +770,29 @@ def t_fixes():
         code, _, body, _ = c.response()
         check(code == 200 and body == b"q" * 0x400, "modest chunk extensions accepted")
         c.close()
+    # Deliver 3: access-log and connection-state hooks
+    with Server() as s:
+        p = s.port
+        c = Conn(p)
+        c.send(get(p, "/big?5000"))
+        c.response()
+        c.send(get(p, "/hooks"))
+        body = c.response()[2].decode()
+        check("log=1 last=GET /big 200 5000 ok" in body and "new=1 active=2 idle=1 closed=0" in body,
+              "access log and conn states (%s)" % body)
+        c.close()
+        time.sleep(0.2)
+        c = Conn(p)
+        c.send(get(p, "/nothing-here", "Connection: close\r\n"))
+        c.response()
+        c.close()
+        time.sleep(0.2)
+        c = Conn(p)
+        c.send(get(p, "/hooks"))
+        body = c.response()[2].decode()
+        check("last=GET /nothing-here 200 13 ok" in body and "closed=2" in body,
+              "hooks after close (%s)" % body)
+        c.close()
     # 12: max_body_bytes = SIZE_MAX does not overflow
     with Server(max_body=(1 << 64) - 1) as s:
         hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)

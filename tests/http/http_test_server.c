@@ -24,6 +24,7 @@
  *   /allow        Allow: GET, HEAD and Set-Cookie set, then a 405 error
  *   /hdr          exercises set / get / delete on response fields
  *   /host         the request's host
+ *   /hooks        what the access-log and connection-state hooks saw
  */
 #include <goc.h>
 #include <goc_http.h>
@@ -193,6 +194,42 @@ static void host(goc_http_response *w, goc_http_request *r, void *a)
     goc_http_printf(w, "host=%.*s", (int)r->host_len, r->host);
 }
 
+/* Hooks: counters under a mutex (connections run on several threads). */
+static goc_mutex hook_mu;
+static unsigned long nlog, nstate[4];
+static char last_log[256];
+
+static void access_log(const goc_http_request *r, const goc_http_response *w,
+                       int64_t ns, void *arg)
+{
+    (void)arg;
+    goc_mutex_lock(&hook_mu);
+    nlog++;
+    snprintf(last_log, sizeof last_log, "%s %.*s %d %llu %s", r->method, (int)r->path_len,
+             r->path, goc_http_response_status(w),
+             (unsigned long long)goc_http_response_written(w), ns >= 0 ? "ok" : "negative");
+    goc_mutex_unlock(&hook_mu);
+}
+
+static void conn_state(int fd, int state, void *arg)
+{
+    (void)fd, (void)arg;
+    goc_mutex_lock(&hook_mu);
+    if (state >= 0 && state < 4)
+        nstate[state]++;
+    goc_mutex_unlock(&hook_mu);
+}
+
+static void hooks(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_mutex_lock(&hook_mu);
+    goc_http_printf(w, "log=%lu last=%s new=%lu active=%lu idle=%lu closed=%lu", nlog, last_log,
+                    nstate[GOC_HTTP_STATE_NEW], nstate[GOC_HTTP_STATE_ACTIVE],
+                    nstate[GOC_HTTP_STATE_IDLE], nstate[GOC_HTTP_STATE_CLOSED]);
+    goc_mutex_unlock(&hook_mu);
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -229,7 +266,9 @@ static void run(void *a)
     goc_http_mux_handle(m, "/allow", allow, NULL);
     goc_http_mux_handle(m, "/hdr", hdr, NULL);
     goc_http_mux_handle(m, "/host", host, NULL);
-    goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m};
+    goc_http_mux_handle(m, "/hooks", hooks, NULL);
+    goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m,
+                                  .access_log = access_log, .conn_state = conn_state};
     if (nargs > 2)
         cfg.max_body_bytes = strtoul(args[2], NULL, 10);
     if (nargs > 3)
