@@ -186,6 +186,8 @@ static ssize_t read_direct(conn *c, void *buf, size_t n)
     b->left -= (uint64_t)got;
     b->decoded += (uint64_t)got;
     b->done = b->left == 0;
+    if (b->done && c->watch_on_eof)
+        goc_http__watch(c);
     return got;
 }
 
@@ -210,6 +212,8 @@ ssize_t goc_http_body_read(goc_http_request *r, void *buf, size_t n)
         k = n;
     memcpy(buf, c->rb + c->rpos + b->dpos, k);
     b->dpos += k;
+    if (b->done && c->watch_on_eof)
+        goc_http__watch(c);
     return (ssize_t)k;
 }
 
@@ -226,6 +230,8 @@ int goc_http_body_all(goc_http_request *r)
     r->body = c->rb + c->rpos + b->dpos;
     r->body_len = b->dend - b->dpos;
     b->dpos = b->dend;
+    if (c->watch_on_eof)
+        goc_http__watch(c);
     return 0;
 }
 

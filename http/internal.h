@@ -7,6 +7,7 @@
  * server.c   listener, accept loop, connection goroutines (reading heads).
  * body.c     request bodies: streaming reads, limits, 100 Continue, the
  *            discard after the handler.
+ * context.c  the request's cancellation channel and its socket watcher.
  * response.c the response writer: status, headers, Date, body framing.
  * mux.c      the ServeMux-like router.
  * debug.c    the /debug/goc handler.
@@ -166,6 +167,15 @@ typedef struct goc_http__conn {
     goc_http__head hd;
     goc_http__scan sc;
     goc_http__body b;
+    /* context.c: the request's done channel (pointer and done_closed
+     * under s->mu), the watcher goroutine and what it saw */
+    goc_chan *done, *done_old;
+    int      done_closed;
+    _Atomic int cancel_err;        /* 0, -ECONNRESET, -ESHUTDOWN, -ECANCELED */
+    _Atomic int gone;              /* the watcher saw the client leave */
+    int      watching, watch_on_eof, peeked;
+    char     peek;
+    goc_wg   watch_wg;
     struct goc_http_response w;
     goc_http_header hdrs[];        /* cfg.max_headers */
 } goc_http__conn;
@@ -210,6 +220,15 @@ void goc_http__body_start(goc_http__conn *c);
 /* After the handler: discard the unread body when cheap.  0 when the
  * connection can carry another request, -1 when it must close. */
 int  goc_http__body_finish(goc_http__conn *c);
+/* context.c: start the watcher (the body is consumed); after the handler,
+ * stop it and close the channel (-1: the client left, close the
+ * connection); shutdown closes every channel (under s->mu); free at the
+ * connection's end. */
+void goc_http__watch(goc_http__conn *c);
+int  goc_http__ctx_end(goc_http__conn *c);
+void goc_http__ctx_shutdown(goc_http_server *s);
+void goc_http__ctx_free(goc_http__conn *c);
+
 /* 256 KiB: what Go's server reads and discards of an unread body before it
  * gives up on the connection (maxPostHandlerReadBytes). */
 #define GOC_HTTP__DISCARD_MAX (256 * 1024)

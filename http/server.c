@@ -448,6 +448,8 @@ static void serve_conn(conn *c)
             options_star(w);
         else
             c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
+        if (goc_http__ctx_end(c) < 0)
+            w->close = 1;
         if (c->b.err)
             body_error_reply(c);
         int reuse = goc_http__body_finish(c) == 0;
@@ -496,6 +498,7 @@ static void conn_end(conn *c)
     goc_http__buf_free(&c->ob);
     goc_http__buf_free(&c->w.hb);
     goc_http__buf_free(&c->w.bb);
+    goc_http__ctx_free(c);
     free(c);
     if (free_server)
         free(s);
@@ -676,6 +679,7 @@ static size_t poke(goc_http_server *s, int all)
             goc_set_deadline(c->fd, 1, 1);
         else if (atomic_load_explicit(&c->state, memory_order_acquire) == GOC_HTTP__CS_IDLE)
             goc_set_deadline(c->fd, 1, 0);
+    goc_http__ctx_shutdown(s);
     size_t n = s->nconns;
     goc_mutex_unlock(&s->mu);
     return n;

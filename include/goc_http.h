@@ -147,6 +147,22 @@ int goc_http_body_all(goc_http_request *r);
  * all (those already read count); replaces max_body_bytes for it.  0. */
 int goc_http_body_limit(goc_http_request *r, uint64_t max);
 
+/* Go's Request.Context().Done(): a channel (element size 0) that is closed
+ * when the client goes away, when the server shuts down, or when the
+ * handler returns.  Select on it (GOC_RECV) beside the handler's other
+ * channels; a receive proceeds once it is closed.  Made on first call (the
+ * same channel after); NULL on no memory.  Valid until the handler
+ * returns: goroutines it starts must be done with it by then.  The client
+ * is watched once the body has been read to its end (as Go: before that
+ * the handler's reads see a departure themselves); a client that
+ * pipelines its next request is not watched further. */
+struct goc_chan *goc_http_request_done(goc_http_request *r);
+
+/* Go's Context().Err(): why the done channel closed: 0 (not closed),
+ * -ECONNRESET (the client went away), -ESHUTDOWN (the server is shutting
+ * down), -ECANCELED (the handler returned). */
+int goc_http_request_canceled(const goc_http_request *r);
+
 /* ----------------------------------------------------------- responses -- */
 
 /* Set the status code (200..999; default 200).  Go's WriteHeader: only

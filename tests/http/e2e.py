@@ -955,11 +955,70 @@ def t_memory():
         check(peak[0] - rss3 < 16 * 1024, "50 MB upload grows RSS by < 16 MiB (+%d KiB)" % (peak[0] - rss3))
 
 
+def t_context():
+    """The request's done channel (issue 11, Deliver 4)."""
+    with Server() as s:
+        p = s.port
+
+        def slowlog():
+            c = Conn(p)
+            c.send(get(p, "/slowlog"))
+            body = c.response()[2]
+            c.close()
+            return body
+        # the client leaves: a handler blocked in a select wakes
+        c = Conn(p)
+        c.send(get(p, "/slow?5000"))
+        time.sleep(0.3)
+        c.close()
+        end = time.time() + 3
+        log = b""
+        while time.time() < end and not log.startswith(b"canceled"):
+            time.sleep(0.05)
+            log = slowlog()
+        m = re.match(rb"canceled (-?\d+) after (\d+) ms", log)
+        check(m is not None and int(m.group(1)) == -104 and int(m.group(2)) < 2000,
+              "client gone: handler woken with -ECONNRESET (%r)" % log)
+        # the client stays: the timer wins, the connection goes on
+        c = Conn(p)
+        c.send(get(p, "/slow?200"))
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"slept", "done channel not closed while the client waits")
+        # a request pipelined while the handler waits: the watcher's byte is kept
+        c.send(get(p, "/slow?300"))
+        time.sleep(0.1)
+        c.send(get(p, "/headers", "X-After: 1\r\n"))
+        r1, r2 = c.response(), c.response()
+        check(r1[2] == b"slept" and b"X-After: 1" in r2[2], "pipelined request after a watched one (%r)" % (r2[2],))
+        # a body read to its end first, then watched
+        c.send(b"POST /slow?200 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"slept", "unread body: no watch, the timer ends it")
+        c.send(get(p))
+        check(c.response()[2] == b"Hello, World!", "connection fine after watched requests")
+        c.close()
+        # shutdown closes the channels of running handlers
+        slow = Conn(p)
+        slow.send(get(p, "/slow?5000"))
+        time.sleep(0.2)
+        c = Conn(p)
+        t0 = time.time()
+        c.send(get(p, "/shutdown"))
+        c.response()
+        code, _, body, _ = slow.response()
+        check(body == b"canceled -108" and time.time() - t0 < 2, "shutdown wakes the handler (%r)" % body)
+        try:
+            rc = s.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "graceful shutdown with a watched request (rc=%s)" % rc)
+
+
 GROUPS = {
     "basic": t_basic, "pipeline": t_pipeline, "bodies": t_bodies, "limits": t_limits,
     "malformed": t_malformed, "timeouts": t_timeouts, "vanish": t_vanish,
     "shutdown": t_shutdown, "concurrency": t_concurrency, "soak": t_soak, "curl": t_curl,
-    "fixes": t_fixes, "stream": t_stream, "memory": t_memory,
+    "fixes": t_fixes, "stream": t_stream, "memory": t_memory, "context": t_context,
 }
 
 

@@ -25,6 +25,9 @@
  *   /hdr          exercises set / get / delete on response fields
  *   /host         the request's host
  *   /hooks        what the access-log and connection-state hooks saw
+ *   /slow?MS      waits MS ms (default 5000) or until the request's done
+ *                 channel closes: "slept" or "canceled ERR"
+ *   /slowlog      what the last /slow saw, once it ended
  */
 #include <goc.h>
 #include <goc_http.h>
@@ -230,6 +233,43 @@ static void hooks(goc_http_response *w, goc_http_request *r, void *a)
     goc_mutex_unlock(&hook_mu);
 }
 
+static char slow_log[128];
+
+static void slow(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    goc_chan *done = goc_http_request_done(r);
+    goc_timer *t = goc_timer_new(qnum(r, 5000) * 1000000LL, 0);
+    if (!done || !t) {
+        goc_http_error(w, 500, "no memory");
+        return;
+    }
+    goc_case cs[2] = {{done, GOC_RECV, NULL, 0}, {goc_timer_chan(t), GOC_RECV, NULL, 0}};
+    int64_t t0 = goc_now();
+    int i = goc_select(cs, 2, 1);
+    goc_timer_stop(t);
+    goc_timer_free(t);
+    goc_mutex_lock(&hook_mu);
+    if (i == 0)
+        snprintf(slow_log, sizeof slow_log, "canceled %d after %lld ms",
+                 goc_http_request_canceled(r), (long long)((goc_now() - t0) / 1000000));
+    else
+        snprintf(slow_log, sizeof slow_log, "slept");
+    goc_mutex_unlock(&hook_mu);
+    if (i == 0)
+        goc_http_printf(w, "canceled %d", goc_http_request_canceled(r));
+    else
+        goc_http_write(w, "slept", 5);
+}
+
+static void slowlog(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_mutex_lock(&hook_mu);
+    goc_http_printf(w, "%s", slow_log);
+    goc_mutex_unlock(&hook_mu);
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -267,6 +307,8 @@ static void run(void *a)
     goc_http_mux_handle(m, "/hdr", hdr, NULL);
     goc_http_mux_handle(m, "/host", host, NULL);
     goc_http_mux_handle(m, "/hooks", hooks, NULL);
+    goc_http_mux_handle(m, "/slow", slow, NULL);
+    goc_http_mux_handle(m, "/slowlog", slowlog, NULL);
     goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m,
                                   .access_log = access_log, .conn_state = conn_state};
     if (nargs > 2)
