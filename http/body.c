@@ -44,6 +44,7 @@ void goc_http__body_start(conn *c)
     b->cont = c->hd.expect_continue && c->req.version_minor == 1 && !b->done;
     b->dpos = b->dend = b->src = c->hd.len;
     c->req.conn = c;
+    c->npv = 0;                            /* no path values yet (mux.c) */
 }
 
 static int fail(conn *c, int err)

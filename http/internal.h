@@ -112,6 +112,9 @@ typedef struct goc_http__buf {
     size_t len, cap;
 } goc_http__buf;
 
+/* Path values kept per request (wildcards in one pattern). */
+#define GOC_HTTP__MAX_VALUES 16
+
 /* Body framing of a response once its head is sent. */
 enum { GOC_HTTP__BODY_CHUNKED = 1, GOC_HTTP__BODY_RAW = 2 };
 
@@ -176,6 +179,12 @@ typedef struct goc_http__conn {
     int      watching, watch_on_eof, peeked;
     char     peek;
     goc_wg   watch_wg;
+    /* mux.c: the path values of the last match (names point into the
+     * mux's routes, values into pv, NUL-terminated) */
+    goc_http__buf pv;
+    const char *pv_name[GOC_HTTP__MAX_VALUES];
+    size_t   pv_off[GOC_HTTP__MAX_VALUES], pv_len[GOC_HTTP__MAX_VALUES];
+    size_t   npv;
     struct goc_http_response w;
     goc_http_header hdrs[];        /* cfg.max_headers */
 } goc_http__conn;

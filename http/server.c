@@ -499,6 +499,7 @@ static void conn_end(conn *c)
     goc_http__buf_free(&c->w.hb);
     goc_http__buf_free(&c->w.bb);
     goc_http__ctx_free(c);
+    goc_http__buf_free(&c->pv);
     free(c);
     if (free_server)
         free(s);

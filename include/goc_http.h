@@ -232,24 +232,44 @@ const char *goc_http_status_text(int code);
 
 /* ---------------------------------------------------------------- mux -- */
 
-/* A router as Go's ServeMux (without host or method patterns): a pattern
- * ending in '/' names a subtree ("/static/" matches "/static/x/y"), any
- * other pattern one path; the longest matching pattern wins; "/" matches
- * everything.  A request for "/static" where only "/static/" exists is
- * redirected (301) to "/static/".  No match: 404 "404 page not found".
- * Paths are matched as sent (not cleaned): handlers of a subtree must not
- * trust ".." segments. */
+/* A router as Go 1.22's ServeMux.  A pattern is "[METHOD ][HOST]/PATH":
+ *   "GET /items/{id}"    method GET (which also serves HEAD), one segment
+ *                        as the path value "id"
+ *   "/static/"           a subtree: "/static/x/y" too
+ *   "/files/{path...}"   the rest of the path as "path" (may be empty)
+ *   "/a/{$}"             "/a/" only, not below it
+ *   "example.com/"       requests for that host (port ignored)
+ * Request paths are cleaned first: "//", "." and ".." segments get a 301
+ * to the clean path; segments are percent-decoded when compared, and
+ * escaped dot segments ("%2e%2e") get 400.  The most specific matching
+ * pattern wins: a host over none, then segment by segment from the left a
+ * literal over {x} over the rest of the path, then an exact method over
+ * GET-for-HEAD over no method.  Go rejects two overlapping patterns of
+ * which neither is more specific; here the left-to-right rule picks one.
+ * A path that patterns match only with other methods gets 405 with Allow;
+ * "/tree" where only "/tree/" exists gets 301 to "/tree/"; else 404
+ * "404 page not found".  A target without a leading '/' ("*", a CONNECT
+ * authority) gets 400. */
 typedef struct goc_http_mux goc_http_mux;
 
 goc_http_mux *goc_http_mux_new(void);   /* NULL on no memory */
-/* 0, -EINVAL (pattern not starting with '/', or NULL handler), -EEXIST
- * (registered before), -ENOMEM.  Register before serving: the mux is not
- * locked. */
+/* 0, -EINVAL (bad pattern: no '/', a wildcard that is not a whole
+ * segment or not a C identifier, a name twice, anything after {x...} or
+ * {$}; or a NULL handler), -EEXIST (the same pattern, up to wildcard
+ * names, registered before), -ENOMEM.  Register before serving: the mux is
+ * not locked. */
 int  goc_http_mux_handle(goc_http_mux *m, const char *pattern,
                          goc_http_handler h, void *arg);
 void goc_http_mux_free(goc_http_mux *m);
 /* The mux as a handler: pass it with the mux as arg. */
 void goc_http_mux_serve(goc_http_response *w, goc_http_request *r, void *mux);
+
+/* Go's Request.PathValue: the percent-decoded value of the wildcard name
+ * in the pattern that routed r (NUL-terminated; its length in *len when
+ * len is not NULL), or NULL when that pattern has no such wildcard.  Valid
+ * until the handler returns.  At most 16 wildcards a pattern. */
+const char *goc_http_path_value(const goc_http_request *r, const char *name,
+                                size_t *len);
 
 /* /debug/goc: runtime and server figures in Prometheus text format
  * (text/plain; version=0.0.4).  Mount it with arg = the goc_http_server (or

@@ -1014,11 +1014,68 @@ def t_context():
         check(rc == 0, "graceful shutdown with a watched request (rc=%s)" % rc)
 
 
+def t_routing():
+    """Go 1.22 patterns (issue 11, Deliver 2), on the test server's /r/ mux."""
+    with Server() as s:
+        p = s.port
+        c = Conn(p)
+
+        def req(method, path, host=None):
+            c.send(("%s %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                    % (method, path, host or "127.0.0.1:%d" % p)).encode())
+            return c.response(head_only=(method == "HEAD"))
+        nf = b"404 page not found\n"
+        cases = [
+            ("GET", "/r/items/42", 200, b"GET /r/items/{id} id=[42]2"),
+            ("DELETE", "/r/items/42", 200, b"DELETE /r/items/{id} id=[42]2"),
+            ("GET", "/r/items/special", 200, b"GET /r/items/special"),
+            ("GET", "/r/items/a%2Fb%20c", 200, b"GET /r/items/{id} id=[a/b c]5"),
+            ("POST", "/r/items/x/y", 200, b"POST /r/items/"),
+            ("GET", "/r/files/x/y/z.txt", 200, b"GET /r/files/{path...} path=[x/y/z.txt]9"),
+            ("GET", "/r/files/", 200, b"GET /r/files/{path...} path=[]0"),
+            ("GET", "/r/exact/", 200, b"/r/exact/{$}"),
+            ("GET", "/r/exact/more", 404, nf),
+            ("GET", "/r/u/1/2", 200, b"GET /r/u/{a}/{b} a=[1]1 b=[2]1"),
+            ("GET", "/r/u/1/", 404, nf),
+            ("GET", "/r/nothing", 404, nf),
+        ]
+        for method, path, want, body in cases:
+            code, h, got, _ = req(method, path)
+            check(code == want and got == body, "%s %s -> %d %r (got %d %r)"
+                  % (method, path, want, body, code, got))
+        code, h, got, _ = req("HEAD", "/r/items/42")
+        check(code == 200 and h.get("content-length") == str(len(b"GET /r/items/{id} id=[42]2")),
+              "HEAD served by the GET pattern (%d %r)" % (code, h))
+        code, h, got, _ = req("PUT", "/r/items/42")
+        check(code == 405 and h.get("allow") == "DELETE, GET, HEAD, POST" and got == b"Method Not Allowed\n",
+              "405 with Allow (%d %r)" % (code, h.get("allow")))
+        code, h, got, _ = req("DELETE", "/r/items/special")
+        check(code == 200 and got == b"DELETE /r/items/{id} id=[special]7",
+              "a method-specific wildcard serves what the literal's method does not (%r)" % got)
+        code, h, got, _ = req("GET", "/r/files")
+        check(code == 301 and h.get("location") == "/r/files/",
+              "/r/files -> 301 /r/files/ (%d %r)" % (code, h.get("location")))
+        code, h, got, _ = req("GET", "/r/a/../items/7?q=1")
+        check(code == 301 and h.get("location") == "/r/items/7?q=1", "clean path: 301 (%r)" % h.get("location"))
+        code, h, got, _ = req("GET", "//r//items/./8/")
+        check(code == 301 and h.get("location") == "/r/items/8/", "// and . cleaned (%r)" % h.get("location"))
+        code, h, got, _ = req("GET", "/r/items/%2e%2e")
+        check(code == 400, "escaped dot segment -> 400 (%d)" % code)
+        code, h, got, _ = req("GET", "/r/items/%zz")
+        check(code == 400, "bad escape -> 400 (%d)" % code)
+        code, h, got, _ = req("GET", "/r/hosted", host="Routing.Example:8080")
+        check(got == b"GET routing.example/r/hosted", "host pattern (%r)" % got)
+        code, h, got, _ = req("GET", "/r/hosted", host="other.example")
+        check(code == 404, "host pattern: other hosts do not match (%d)" % code)
+        c.close()
+
+
 GROUPS = {
     "basic": t_basic, "pipeline": t_pipeline, "bodies": t_bodies, "limits": t_limits,
     "malformed": t_malformed, "timeouts": t_timeouts, "vanish": t_vanish,
     "shutdown": t_shutdown, "concurrency": t_concurrency, "soak": t_soak, "curl": t_curl,
     "fixes": t_fixes, "stream": t_stream, "memory": t_memory, "context": t_context,
+    "routing": t_routing,
 }
 
 

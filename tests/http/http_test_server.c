@@ -28,6 +28,12 @@
  *   /slow?MS      waits MS ms (default 5000) or until the request's done
  *                 channel closes: "slept" or "canceled ERR"
  *   /slowlog      what the last /slow saw, once it ended
+ *   /r/           a second mux (no catch-all, so 404 and 405 show) with
+ *                 Go 1.22 patterns; its handler names its pattern and the
+ *                 path values: "GET /r/items/{id}", "DELETE /r/items/{id}",
+ *                 "GET /r/items/special", "POST /r/items/",
+ *                 "GET /r/files/{path...}", "/r/exact/{$}",
+ *                 "GET routing.example/r/hosted", "GET /r/u/{a}/{b}"
  */
 #include <goc.h>
 #include <goc_http.h>
@@ -270,6 +276,18 @@ static void slowlog(goc_http_response *w, goc_http_request *r, void *a)
     goc_mutex_unlock(&hook_mu);
 }
 
+static void routed(goc_http_response *w, goc_http_request *r, void *a)
+{
+    static const char *const names[] = {"id", "path", "a", "b"};
+    goc_http_printf(w, "%s", (const char *)a);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = 0;
+        const char *v = goc_http_path_value(r, names[i], &n);
+        if (v)
+            goc_http_printf(w, " %s=[%s]%zu", names[i], v, n);
+    }
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -309,6 +327,16 @@ static void run(void *a)
     goc_http_mux_handle(m, "/hooks", hooks, NULL);
     goc_http_mux_handle(m, "/slow", slow, NULL);
     goc_http_mux_handle(m, "/slowlog", slowlog, NULL);
+    static const char *const pats[] = {
+        "GET /r/items/{id}", "DELETE /r/items/{id}", "GET /r/items/special", "POST /r/items/",
+        "GET /r/files/{path...}", "/r/exact/{$}", "GET routing.example/r/hosted",
+        "GET /r/u/{a}/{b}",
+    };
+    goc_http_mux *rm = goc_http_mux_new();
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++)
+        if (goc_http_mux_handle(rm, pats[i], routed, (void *)pats[i]) < 0)
+            exit(3);
+    goc_http_mux_handle(m, "/r/", goc_http_mux_serve, rm);
     goc_http_server_config cfg = {.handler = goc_http_mux_serve, .arg = m,
                                   .access_log = access_log, .conn_state = conn_state};
     if (nargs > 2)
