@@ -558,6 +558,25 @@ static size_t clean_path(const char *p, size_t n, char *out)
     return o;
 }
 
+/* No empty, "." or ".." segment (but a trailing slash): clean already,
+ * the common case, decided without a copy. */
+static int is_clean(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '/')
+            continue;
+        size_t k = i + 1;
+        while (k < n && p[k] != '/')
+            k++;
+        size_t len = k - i - 1;
+        if ((len == 0 && k < n) || (len == 1 && p[i + 1] == '.')
+            || (len == 2 && p[i + 1] == '.' && p[i + 2] == '.'))
+            return 0;
+        i = k - 1;
+    }
+    return 1;
+}
+
 /* Well-formed escapes everywhere in the path. */
 static int escapes_ok(const char *p, size_t n)
 {
@@ -677,18 +696,16 @@ void goc_http_mux_serve(goc_http_response *w, goc_http_request *r, void *mux)
         goc_http_error(w, 400, "400 Bad Request: invalid path escape");
         return;
     }
-    char *clean = malloc(r->path_len + 2);
-    if (!clean) {
-        goc_http_error(w, 500, "out of memory");
-        return;
-    }
-    size_t cl = clean_path(r->path, r->path_len, clean);
-    if (cl != r->path_len || memcmp(clean, r->path, cl) != 0) {
-        redirect(w, r, clean, cl);
+    if (!is_clean(r->path, r->path_len)) {
+        char *clean = malloc(r->path_len + 2);
+        if (!clean) {
+            goc_http_error(w, 500, "out of memory");
+            return;
+        }
+        redirect(w, r, clean, clean_path(r->path, r->path_len, clean));
         free(clean);
         return;
     }
-    free(clean);
     size_t cap = 1;
     for (size_t i = 1; i < r->path_len; i++)
         cap += r->path[i] == '/';
