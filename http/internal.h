@@ -9,7 +9,8 @@
  *            discard after the handler.
  * context.c  the request's cancellation channel and its socket watcher.
  * response.c the response writer: status, headers, Date, body framing.
- * mux.c      the ServeMux-like router.
+ * mux.c      the router (Go 1.22 ServeMux patterns).
+ * file.c     serving files: types, validators, ranges.
  * debug.c    the /debug/goc handler.
  *
  * Internal cross-file names carry the goc_http__ prefix.

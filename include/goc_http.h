@@ -271,6 +271,29 @@ void goc_http_mux_serve(goc_http_response *w, goc_http_request *r, void *mux);
 const char *goc_http_path_value(const goc_http_request *r, const char *name,
                                 size_t *len);
 
+/* --------------------------------------------------------------- files -- */
+
+/* Go's ServeFile: answer r with the file at path: Content-Type by extension
+ * (unless the handler set one), Last-Modified, ETag, Accept-Ranges; 304
+ * for a matching If-None-Match or If-Modified-Since; Range (one range: 206
+ * with Content-Range; several: multipart/byteranges; none satisfiable or
+ * malformed: 416), honouring If-Range.  A directory serves its index.html.
+ * A request path with a ".." segment gets 400; a missing file 404, an
+ * unreadable one 403.  0 once answered, or a negative errno when sending
+ * failed midway (the connection then closes). */
+int goc_http_serve_file(goc_http_response *w, goc_http_request *r,
+                        const char *path);
+
+/* Go's FileServer(http.Dir(root)) for one request: serve root/rel, where
+ * rel (typically a {path...} value) must not contain a ".." segment or a
+ * backslash (400).  As goc_http_serve_file. */
+int goc_http_serve_dir(goc_http_response *w, goc_http_request *r,
+                       const char *root, const char *rel);
+
+/* The Content-Type goc_http_serve_file uses for path's extension,
+ * "application/octet-stream" when unknown. */
+const char *goc_http_mime_type(const char *path);
+
 /* /debug/goc: runtime and server figures in Prometheus text format
  * (text/plain; version=0.0.4).  Mount it with arg = the goc_http_server (or
  * NULL for runtime figures only). */

@@ -36,9 +36,10 @@ def check(cond, what):
 
 
 class Server:
-    def __init__(self, max_body=MAX_BODY, rht_ms=10000, idle_ms=120000):
+    def __init__(self, max_body=MAX_BODY, rht_ms=10000, idle_ms=120000, argv=None):
+        self.err = ""
         self.p = subprocess.Popen(
-            [SERVER, "127.0.0.1:0", str(max_body), str(rht_ms), str(idle_ms)],
+            argv or [SERVER, "127.0.0.1:0", str(max_body), str(rht_ms), str(idle_ms)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         sel = selectors.DefaultSelector()
         sel.register(self.p.stdout, selectors.EVENT_READ)
@@ -60,6 +61,7 @@ class Server:
         # so no exit status carries it): a report anywhere is a failure.
         if self.p.stderr and not self.p.stderr.closed:
             err = self.p.stderr.read()
+            self.err = err
             self.p.stderr.close()
             m = re.search(r"(WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:).*", err)
             check(m is None, "sanitizer report from the server: %s" % (m.group(0) if m else ""))
@@ -1070,12 +1072,133 @@ def t_routing():
         c.close()
 
 
+def t_kv():
+    """examples/http_kv (issue 11, Deliver 8), and file serving."""
+    kv = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(SERVER)))),
+                      "examples", "http_kv")
+    if not os.path.exists(kv):
+        check(False, "http_kv not built at %s" % kv)
+        return
+    with tempfile.TemporaryDirectory() as d, Server(argv=[kv, "127.0.0.1:0", d]) as s:
+        p = s.port
+        auth = "Authorization: Bearer test\r\n"
+        # refused before it is sent
+        c = Conn(p)
+        c.send(b"PUT /kv/big HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        code, h, _, _ = c.response()
+        check(code == 401 and h.get("www-authenticate") == "Bearer", "PUT without auth: 401 before the body")
+        c.close()
+        c = Conn(p)
+        c.send(("PUT /kv/big HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n"
+                "Expect: 100-continue\r\n\r\n" % (auth, (64 << 20) + 1)).encode())
+        code, _, _, _ = c.response()
+        check(code == 413, "PUT over 64 MiB: 413 before the body (%d)" % code)
+        c.close()
+        # a 50 MB PUT streams to the file
+        data = os.urandom(1 << 20) * 50
+        rss0 = s.rss_kb()
+        peak = [rss0]
+        done = [False]
+
+        def watch():
+            while not done[0]:
+                peak[0] = max(peak[0], s.rss_kb())
+                time.sleep(0.005)
+        wt = threading.Thread(target=watch)
+        wt.start()
+        hc = http.client.HTTPConnection("127.0.0.1", p, timeout=60)
+        hc.request("PUT", "/kv/big", body=data, headers={"Authorization": "Bearer test"})
+        r = hc.getresponse()
+        r.read()
+        done[0] = True
+        wt.join()
+        print("kv: 50 MB PUT: VmRSS %d KiB, peak %d KiB" % (rss0, peak[0]))
+        check(r.status == 204, "50 MB PUT -> 204 (%d)" % r.status)
+        check(peak[0] - rss0 < 16 * 1024, "50 MB PUT grows RSS < 16 MiB (+%d KiB)" % (peak[0] - rss0))
+        check(os.path.getsize(os.path.join(d, "big")) == len(data), "value on disk")
+        hc.request("GET", "/kv/big")
+        r = hc.getresponse()
+        check(r.status == 200 and r.read() == data, "50 MB GET back")
+        hc.close()
+        # ranges and validators on a small value
+        c = Conn(p)
+        c.send(("PUT /kv/small HTTP/1.1\r\nHost: x\r\n%sContent-Length: 16\r\n\r\n0123456789abcdef"
+                % auth).encode())
+        check(c.response()[0] == 204, "small PUT")
+        c.send(get(p, "/kv/small", "Range: bytes=2-5\r\n"))
+        code, h, body, _ = c.response()
+        check(code == 206 and body == b"2345" and h.get("content-range") == "bytes 2-5/16",
+              "Range 2-5 -> 206 (%d %r)" % (code, h.get("content-range")))
+        c.send(get(p, "/kv/small", "Range: bytes=-3\r\n"))
+        code, h, body, _ = c.response()
+        check(code == 206 and body == b"def", "suffix range")
+        c.send(get(p, "/kv/small", "Range: bytes=10-\r\n"))
+        check(c.response()[2] == b"abcdef", "open range")
+        c.send(get(p, "/kv/small", "Range: bytes=0-1, 14-15\r\n"))
+        code, h, body, _ = c.response()
+        m = re.match(r"multipart/byteranges; boundary=(\S+)", h.get("content-type", ""))
+        check(code == 206 and m is not None and b"Content-Range: bytes 0-1/16\r\n\r\n01\r\n" in body
+              and b"Content-Range: bytes 14-15/16\r\n\r\nef\r\n--" in body
+              and body.endswith(("--%s--\r\n" % m.group(1)).encode()),
+              "multi-range multipart/byteranges (%r)" % body[:200])
+        c.send(get(p, "/kv/small", "Range: bytes=99-\r\n"))
+        code, h, _, _ = c.response()
+        check(code == 416 and h.get("content-range") == "bytes */16", "unsatisfiable range -> 416")
+        c.send(get(p, "/kv/small"))
+        code, h, body, _ = c.response()
+        etag, lm = h.get("etag"), h.get("last-modified")
+        check(code == 200 and etag and lm and h.get("accept-ranges") == "bytes"
+              and h.get("content-type") == "application/octet-stream", "ETag, Last-Modified")
+        c.send(get(p, "/kv/small", "If-None-Match: %s\r\n" % etag))
+        check(c.response()[0] == 304, "If-None-Match -> 304")
+        c.send(get(p, "/kv/small", "If-Modified-Since: %s\r\n" % lm))
+        check(c.response()[0] == 304, "If-Modified-Since -> 304")
+        c.send(get(p, "/kv/small", "Range: bytes=0-0\r\nIf-Range: \"other\"\r\n"))
+        code, _, body, _ = c.response()
+        check(code == 200 and len(body) == 16, "If-Range mismatch: whole file")
+        c.send(b"HEAD /kv/small HTTP/1.1\r\nHost: x\r\n\r\n")
+        code, h, _, _ = c.response(head_only=True)
+        check(code == 200 and h.get("content-length") == "16", "HEAD on a value")
+        c.send(b"POST /kv/small HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        code, h, _, _ = c.response()
+        check(code == 405 and h.get("allow") == "DELETE, GET, HEAD, PUT", "405 + Allow (%r)" % h.get("allow"))
+        # files
+        with open(os.path.join(d, "note.txt"), "w") as f:
+            f.write("hello file\n")
+        c.send(get(p, "/files/note.txt"))
+        code, h, body, _ = c.response()
+        check(code == 200 and body == b"hello file\n" and h.get("content-type") == "text/plain; charset=utf-8",
+              "GET /files/note.txt")
+        c.send(get(p, "/files/note.txt", "Range: bytes=6-9\r\n"))
+        check(c.response()[2] == b"file", "Range on /files")
+        c.send(get(p, "/files/%2e%2e/etc/passwd"))
+        check(c.response()[0] == 400, "escaped .. refused")
+        c.send(get(p, "/files/missing"))
+        check(c.response()[0] == 404, "missing file -> 404")
+        c.send(("DELETE /kv/small HTTP/1.1\r\nHost: x\r\n\r\n").encode())
+        check(c.response()[0] == 204, "DELETE")
+        c.send(get(p, "/kv/small"))
+        check(c.response()[0] == 404, "GET after DELETE -> 404")
+        c.send(get(p, "/debug/goc"))
+        check(b"goc_goroutines" in c.response()[2], "/debug/goc")
+        c.close()
+        # /slow logs when the client leaves
+        c = Conn(p)
+        c.send(get(p, "/slow"))
+        time.sleep(0.3)
+        c.close()
+        time.sleep(0.5)
+    check("http_kv: /slow: client left" in s.err, "/slow logged the client leaving")
+    check(re.search(r"PUT /kv/big 204 0 ", s.err) is not None, "access log lines")
+
+
 GROUPS = {
     "basic": t_basic, "pipeline": t_pipeline, "bodies": t_bodies, "limits": t_limits,
     "malformed": t_malformed, "timeouts": t_timeouts, "vanish": t_vanish,
     "shutdown": t_shutdown, "concurrency": t_concurrency, "soak": t_soak, "curl": t_curl,
     "fixes": t_fixes, "stream": t_stream, "memory": t_memory, "context": t_context,
-    "routing": t_routing,
+    "routing": t_routing, "kv": t_kv,
 }
 
 
