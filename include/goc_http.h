@@ -1,7 +1,8 @@
 /*
  * goc_http.h — an HTTP/1.1 server on goc: a goroutine per connection,
- * keep-alive and pipelining, HTTP/1.0, Content-Length and chunked request
- * bodies, a buffered response writer, and a router like Go's ServeMux.
+ * keep-alive and pipelining, HTTP/1.0, streamed Content-Length and chunked
+ * request bodies, a buffered response writer, a router like Go 1.22's
+ * ServeMux, a request done channel, and file serving with ranges.
  *
  * Conventions (as goc.h)
  *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
@@ -39,7 +40,8 @@
  *   body is buffered; when the handler returns, the server sends one
  *   response with a Content-Length.  A body that grows past 32 KiB, or an
  *   explicit goc_http_flush, sends the head at once and the body as chunks
- *   (HTTP/1.1) or until the connection closes (HTTP/1.0).  The server adds
+ *   (HTTP/1.1) or until the connection closes (HTTP/1.0); declare a
+ *   Content-Length first to have it sent as is.  The server adds
  *   Date, Content-Length / Transfer-Encoding and, where needed, Connection.
  *   Responses to pipelined requests are written together, one write per
  *   batch.
@@ -52,6 +54,8 @@
  *        Transfer-Encoding whose last coding is not chunked, invalid chunk
  *        sizes or chunk framing, HTTP/1.1 without exactly one Host, a
  *        Host (or absolute-form URL host) with bytes a host cannot hold
+ *   413  (only when the handler did not answer) a body read failed with
+ *        -EMSGSIZE; 400 likewise for -EBADMSG
  *   417  an Expect other than 100-continue
  *   431  request line plus header fields larger than max_header_bytes, or
  *        more than max_headers fields
