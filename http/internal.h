@@ -8,6 +8,7 @@
  * body.c     request bodies: streaming reads, limits, 100 Continue, the
  *            discard after the handler.
  * context.c  the request's cancellation channel and its socket watcher.
+ * request.c  request facts: peer address, query, form, cookies.
  * response.c the response writer: status, headers, Date, body framing.
  * mux.c      the router (Go 1.22 ServeMux patterns).
  * file.c     serving files: types, validators, ranges.

@@ -405,9 +405,10 @@ static void options_star(goc_http_response *w)
 static void body_error_reply(conn *c)
 {
     struct goc_http_response *w = &c->w;
-    int code = c->b.err == -EMSGSIZE ? 413 : c->b.err == -EBADMSG ? 400 : 0;
+    int e = c->b.err;
+    int code = e == -EMSGSIZE ? 413 : e == -ETIMEDOUT ? 408 : e == -ENOMEM ? 500 : 400;
 
-    if (code && !w->head_sent && !w->written && !w->status)
+    if (!w->head_sent && !w->written && !w->status)
         goc_http_error(w, code, goc_http_status_text(code));
 }
 

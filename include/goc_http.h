@@ -28,8 +28,8 @@
  *   client, only to HTTP/1.1 clients that asked for it and only while the
  *   head is not yet committed: a handler that answers (401, 413) without
  *   reading is never sent the body.  A handler that returns without writing
- *   anything after a read failed with -EMSGSIZE or -EBADMSG gets 413 or 400
- *   sent for it.  What the handler leaves unread is discarded afterwards,
+ *   anything after a body read failed gets an answer sent for it: 413
+ *   (-EMSGSIZE), 408 (-ETIMEDOUT), 500 (-ENOMEM), else 400.  What the handler leaves unread is discarded afterwards,
  *   up to 256 KiB (as Go); beyond that, or when 100 Continue was asked for
  *   and never sent, or after a failed read, the connection closes after the
  *   response.
@@ -55,7 +55,7 @@
  *        sizes or chunk framing, HTTP/1.1 without exactly one Host, a
  *        Host (or absolute-form URL host) with bytes a host cannot hold
  *   413  (only when the handler did not answer) a body read failed with
- *        -EMSGSIZE; 400 likewise for -EBADMSG
+ *        -EMSGSIZE; 400, 408, 500 likewise for other failures
  *   417  an Expect other than 100-continue
  *   431  request line plus header fields larger than max_header_bytes, or
  *        more than max_headers fields
@@ -167,6 +167,29 @@ struct goc_chan *goc_http_request_done(goc_http_request *r);
  * down), -ECANCELED (the handler returned). */
 int goc_http_request_canceled(const goc_http_request *r);
 
+/* Go's r.URL.Query().Get(key): the first value of key in the query,
+ * percent-decoded ('+' as space) into buf[0..n) NUL-terminated.  Its
+ * length, or -ENOENT (absent), -EINVAL (bad escape), -ENOSPC (buf too
+ * small; a truncated prefix is left). */
+ssize_t goc_http_query_value(const goc_http_request *r, const char *key,
+                             char *buf, size_t n);
+
+/* Go's r.FormValue(key): from an application/x-www-form-urlencoded body
+ * first (read whole with goc_http_body_all, under the body limit), then
+ * the query.  As goc_http_query_value, plus goc_http_body_read's errors. */
+ssize_t goc_http_form_value(goc_http_request *r, const char *key,
+                            char *buf, size_t n);
+
+/* Go's r.Cookie(name).Value: the value from the Cookie fields (surrounding
+ * quotes removed) into buf, NUL-terminated.  Its length, or -ENOENT,
+ * -ENOSPC. */
+ssize_t goc_http_cookie_value(const goc_http_request *r, const char *name,
+                              char *buf, size_t n);
+
+/* Go's r.RemoteAddr: "ip:port" ("[ip6]:port") of the client into buf.  The
+ * length, or -ENOSPC, -ENOTCONN, or getpeername's error. */
+int goc_http_remote_addr(const goc_http_request *r, char *buf, size_t n);
+
 /* ----------------------------------------------------------- responses -- */
 
 /* Set the status code (200..999; default 200).  Go's WriteHeader: only
@@ -201,6 +224,22 @@ int goc_http_del_header(goc_http_response *w, const char *name);
  * framing. */
 const char *goc_http_get_header(const goc_http_response *w, const char *name,
                                 size_t *len);
+
+/* Go's http.Cookie for http.SetCookie; NULL / 0 fields are left out. */
+enum { GOC_HTTP_SAMESITE_DEFAULT, GOC_HTTP_SAMESITE_LAX, GOC_HTTP_SAMESITE_STRICT,
+       GOC_HTTP_SAMESITE_NONE };
+typedef struct goc_http_cookie {
+    const char *name, *value;     /* name a token; value cookie-octets */
+    const char *path, *domain;
+    const char *expires;          /* an HTTP date, as written */
+    int64_t     max_age;          /* seconds; < 0: "Max-Age=0" (delete now) */
+    int         secure, http_only, same_site;
+} goc_http_cookie;
+
+/* Add a Set-Cookie field.  0, -EINVAL (a bad name, a value byte outside
+ * cookie-octet, ';' or a control in an attribute, over 4 KiB), -EALREADY,
+ * -ENOMEM. */
+int goc_http_set_cookie(goc_http_response *w, const goc_http_cookie *c);
 
 /* What a middleware can observe: the status sent or to be sent (200 when
  * the handler set none) and the body bytes the handler wrote so far. */

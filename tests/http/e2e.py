@@ -795,6 +795,24 @@ def t_fixes():
         check("last=GET /nothing-here 200 13 ok" in body and "closed=2" in body,
               "hooks after close (%s)" % body)
         c.close()
+    # Deliver 5: request facts
+    with Server() as s:
+        p = s.port
+        c = Conn(p)
+        c.send(get(p, "/facts?x=1&a=h%C3%A9llo+w%21&a=second", "Cookie: k=v; sid=\"abc\"; z=1\r\n"))
+        code, h, body, _ = c.response()
+        m = re.match(rb"a=h\xc3\xa9llo w!\(9\) f=\(-2\) sid=abc\(3\) remote=127\.0\.0\.1:(\d+) bad=-22$", body)
+        check(code == 200 and m is not None and int(m.group(1)) == c.s.getsockname()[1],
+              "query, cookie, remote address (%r)" % body)
+        check(h.get("set-cookie") == "seen=1; Path=/; HttpOnly; SameSite=Lax", "Set-Cookie (%r)" % h.get("set-cookie"))
+        form = b"g=1&f=form+value%3D"
+        c.send(b"POST /facts?f=query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
+        code, h, body, _ = c.response()
+        check(body.startswith(b"a=(-2) f=form value=(11)"), "form value from the body first (%r)" % body)
+        c.send(get(p, "/facts?f=q%zz"))
+        check(b"f=(-22)" in c.response()[2], "bad escape -> -EINVAL")
+        c.close()
     # 12: max_body_bytes = SIZE_MAX does not overflow
     with Server(max_body=(1 << 64) - 1) as s:
         hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)

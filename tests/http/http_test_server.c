@@ -28,6 +28,8 @@
  *   /slow?MS      waits MS ms (default 5000) or until the request's done
  *                 channel closes: "slept" or "canceled ERR"
  *   /slowlog      what the last /slow saw, once it ended
+ *   /facts        query a, form f, cookie sid, remote address; sets a
+ *                 cookie "seen=1" (Path=/, HttpOnly, SameSite=Lax)
  *   /r/           a second mux (no catch-all, so 404 and 405 show) with
  *                 Go 1.22 patterns; its handler names its pattern and the
  *                 path values: "GET /r/items/{id}", "DELETE /r/items/{id}",
@@ -288,6 +290,23 @@ static void routed(goc_http_response *w, goc_http_request *r, void *a)
     }
 }
 
+static void facts(goc_http_response *w, goc_http_request *r, void *a)
+{
+    char q[64], f[64], ck[64], ra[80];
+    (void)a;
+    ssize_t nq = goc_http_query_value(r, "a", q, sizeof q);
+    ssize_t nf = goc_http_form_value(r, "f", f, sizeof f);
+    ssize_t nc = goc_http_cookie_value(r, "sid", ck, sizeof ck);
+    int nr = goc_http_remote_addr(r, ra, sizeof ra);
+    goc_http_cookie c = {.name = "seen", .value = "1", .path = "/", .http_only = 1,
+                         .same_site = GOC_HTTP_SAMESITE_LAX};
+    goc_http_cookie bad = {.name = "x", .value = "a;b"};
+    goc_http_set_cookie(w, &c);
+    goc_http_printf(w, "a=%s(%zd) f=%s(%zd) sid=%s(%zd) remote=%s bad=%d",
+                    nq >= 0 ? q : "", nq, nf >= 0 ? f : "", nf, nc >= 0 ? ck : "", nc,
+                    nr > 0 ? ra : "?", goc_http_set_cookie(w, &bad));
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -327,6 +346,7 @@ static void run(void *a)
     goc_http_mux_handle(m, "/hooks", hooks, NULL);
     goc_http_mux_handle(m, "/slow", slow, NULL);
     goc_http_mux_handle(m, "/slowlog", slowlog, NULL);
+    goc_http_mux_handle(m, "/facts", facts, NULL);
     static const char *const pats[] = {
         "GET /r/items/{id}", "DELETE /r/items/{id}", "GET /r/items/special", "POST /r/items/",
         "GET /r/files/{path...}", "/r/exact/{$}", "GET routing.example/r/hosted",
