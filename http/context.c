@@ -108,6 +108,24 @@ int goc_http_request_canceled(const goc_http_request *r)
     return atomic_load_explicit(&r->conn->cancel_err, memory_order_relaxed);
 }
 
+int goc_http__watch_stop(conn *c)
+{
+    if (!c->watching)
+        return 0;
+    goc_set_deadline(c->fd, 1, c->wd == INT64_MAX ? 0 : c->wd);
+    goc_wg_wait(&c->watch_wg);
+    c->watching = 0;
+    c->rd = INT64_MAX;
+    goc_set_deadline(c->fd, 0, c->wd == INT64_MAX ? 0 : c->wd);
+    if (c->peeked) {
+        c->peeked = 0;
+        if (goc_http__room(c, c->rlen - c->rpos + 1) < 0)
+            return -1;
+        c->rb[c->rlen++] = c->peek;
+    }
+    return 0;
+}
+
 int goc_http__ctx_end(conn *c)
 {
     int rc = 0;
@@ -115,20 +133,8 @@ int goc_http__ctx_end(conn *c)
     c->watch_on_eof = 0;
     if (!c->done)
         return 0;
-    if (c->watching) {
-        goc_set_deadline(c->fd, 1, c->wd == INT64_MAX ? 0 : c->wd);
-        goc_wg_wait(&c->watch_wg);
-        c->watching = 0;
-        c->rd = INT64_MAX;
-        goc_set_deadline(c->fd, 0, c->wd == INT64_MAX ? 0 : c->wd);
-        if (c->peeked) {
-            c->peeked = 0;
-            if (goc_http__room(c, c->rlen - c->rpos + 1) < 0)
-                rc = -1;
-            else
-                c->rb[c->rlen++] = c->peek;
-        }
-    }
+    if (goc_http__watch_stop(c) < 0)
+        rc = -1;
     goc_mutex_lock(&c->s->mu);
     close_done(c, -ECANCELED);
     c->done_old = c->done;

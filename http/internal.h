@@ -9,6 +9,7 @@
  *            discard after the handler.
  * context.c  the request's cancellation channel and its socket watcher.
  * request.c  request facts: peer address, query, form, cookies.
+ * hijack.c   taking the connection over, and 1xx responses.
  * response.c the response writer: status, headers, Date, body framing.
  * mux.c      the router (Go 1.22 ServeMux patterns).
  * file.c     serving files: types, validators, ranges.
@@ -163,6 +164,7 @@ typedef struct goc_http__conn {
     int64_t  t_read;               /* goc_now() of the last read */
     int64_t  t_req;                /* first byte of this request, 0: none */
     int      has_req;              /* req points into rb */
+    int      hijacked;             /* the handler owns fd now (hijack.c) */
     int      fresh;                /* no request read yet: a silent client
                                       gets read_header_timeout */
     int      big;                  /* a buffer grew past 64 KiB: ask for a
@@ -236,6 +238,7 @@ int  goc_http__body_finish(goc_http__conn *c);
  * connection); shutdown closes every channel (under s->mu); free at the
  * connection's end. */
 void goc_http__watch(goc_http__conn *c);
+int  goc_http__watch_stop(goc_http__conn *c);   /* 0, or -1: no memory */
 int  goc_http__ctx_end(goc_http__conn *c);
 void goc_http__ctx_shutdown(goc_http_server *s);
 void goc_http__ctx_free(goc_http__conn *c);

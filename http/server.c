@@ -451,6 +451,12 @@ static void serve_conn(conn *c)
             c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
         if (goc_http__ctx_end(c) < 0)
             w->close = 1;
+        if (c->hijacked) {
+            conn_state(c, GOC_HTTP_STATE_HIJACKED);
+            atomic_fetch_add_explicit(&c->s->requests, c->nreq + 1, memory_order_relaxed);
+            c->nreq = 0;
+            return;                        /* conn_end leaves fd alone */
+        }
         if (c->b.err)
             body_error_reply(c);
         int reuse = goc_http__body_finish(c) == 0;
@@ -491,8 +497,10 @@ static void conn_end(conn *c)
                   && !atomic_load_explicit(&s->serving, memory_order_acquire);
     goc_mutex_unlock(&s->mu);
     atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
-    conn_state(c, GOC_HTTP_STATE_CLOSED);
-    goc_close(c->fd);
+    if (!c->hijacked) {
+        conn_state(c, GOC_HTTP_STATE_CLOSED);
+        goc_close(c->fd);
+    }
     if (c->big || c->rcap > GOC_HTTP__RB_SHRINK || c->ob.cap > GOC_HTTP__RB_SHRINK)
         goc_http__trim(s);
     free(c->rb);

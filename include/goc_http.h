@@ -241,6 +241,28 @@ typedef struct goc_http_cookie {
  * -ENOMEM. */
 int goc_http_set_cookie(goc_http_response *w, const goc_http_cookie *c);
 
+/* Go's WriteHeader(1xx): send an informational response now, with the
+ * header fields set so far (e.g. 103 Early Hints with Link fields; they
+ * stay set for the final response).  100..199 but 101 (use hijack); only
+ * before the final head.  To an HTTP/1.0 client nothing is sent (RFC 9110
+ * §15.2) and 0 returned.  0, -EINVAL, -EALREADY, or a write error. */
+int goc_http_write_1xx(goc_http_response *w, int code);
+
+/* Go's Hijacker.Hijack: take the connection over, e.g. after checking an
+ * Upgrade request, to write "101 Switching Protocols" and speak another
+ * protocol.  Pending responses to earlier requests are written first; the
+ * bytes the server had read that the handler had not consumed (pipelined
+ * data, the start of the new protocol) are copied to buf (*buffered: how
+ * many).  The fd is returned, in goc's non-blocking mode with no
+ * deadlines: the caller owns it (goc_read / goc_write / goc_close) and the
+ * server sends nothing more on it.  Until the handler returns the server
+ * still counts the connection (shutdown waits for it): a handler that
+ * keeps the connection hands it to a goroutine and returns.  -EALREADY (a
+ * head or body was already
+ * written), -ENOSPC (more than n bytes buffered; nothing taken), -ENOMEM,
+ * or a write error. */
+int goc_http_hijack(goc_http_response *w, void *buf, size_t n, size_t *buffered);
+
 /* What a middleware can observe: the status sent or to be sent (200 when
  * the handler set none) and the body bytes the handler wrote so far. */
 int      goc_http_response_status(const goc_http_response *w);
@@ -376,12 +398,14 @@ typedef struct goc_http_server_config {
 
 /* Go's ConnState values: NEW (accepted, nothing read), ACTIVE (a request is
  * being read or handled), IDLE (between requests), CLOSED (about to be
- * closed; the fd is still open during the call). */
+ * closed; the fd is still open during the call), HIJACKED (the handler
+ * took the fd; the last state the server reports). */
 enum {
     GOC_HTTP_STATE_NEW,
     GOC_HTTP_STATE_ACTIVE,
     GOC_HTTP_STATE_IDLE,
     GOC_HTTP_STATE_CLOSED,
+    GOC_HTTP_STATE_HIJACKED,
 };
 
 typedef struct goc_http_server goc_http_server;

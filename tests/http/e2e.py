@@ -813,6 +813,36 @@ def t_fixes():
         c.send(get(p, "/facts?f=q%zz"))
         check(b"f=(-22)" in c.response()[2], "bad escape -> -EINVAL")
         c.close()
+    # Deliver 7: hijack (an Upgrade) and 1xx
+    with Server() as s:
+        p = s.port
+        c = Conn(p)
+        c.send(get(p, "/") + get(p, "/upgrade", "Upgrade: echo\r\nConnection: Upgrade\r\n") + b"early-bytes")
+        check(c.response()[2] == b"Hello, World!", "response before the upgrade")
+        code, h, _, _ = c.response(head_only=True)
+        check(code == 101 and h.get("upgrade") == "echo", "101 Switching Protocols after hijack")
+        check(c.read_n(11) == b"early-bytes", "bytes buffered at hijack handed over")
+        c.send(b"ping")
+        check(c.read_n(4) == b"ping", "hijacked connection echoes")
+        c.close()
+        c = Conn(p)
+        c.send(get(p, "/upgrade"))
+        check(c.response()[0] == 426, "no Upgrade: 426")
+        c.send(get(p, "/early"))
+        code, h, _, _ = c.response()
+        check(code == 103 and h.get("link") == "</style.css>; rel=preload; as=style", "103 Early Hints")
+        code, h, body, _ = c.response()
+        check(code == 200 and body == b"final 0" and h.get("link"), "final response after 103")
+        c.close()
+        c = Conn(p)
+        c.send(b"GET /early HTTP/1.0\r\n\r\n")
+        code, _, body, _ = c.response()
+        check(code == 200 and body == b"final 0", "no 1xx to HTTP/1.0")
+        c.close()
+        time.sleep(0.2)
+        st = debug_metrics(p)
+        check(st.get("goc_http_connections_open", 9) <= 1, "hijacked connection not counted as open (%s)"
+              % st.get("goc_http_connections_open"))
     # 12: max_body_bytes = SIZE_MAX does not overflow
     with Server(max_body=(1 << 64) - 1) as s:
         hc = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)

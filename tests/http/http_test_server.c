@@ -30,6 +30,9 @@
  *   /slowlog      what the last /slow saw, once it ended
  *   /facts        query a, form f, cookie sid, remote address; sets a
  *                 cookie "seen=1" (Path=/, HttpOnly, SameSite=Lax)
+ *   /upgrade      with "Upgrade: echo": hijacks, answers 101 and echoes
+ *                 bytes (the buffered ones first) until EOF, on a goroutine
+ *   /early        103 Early Hints with a Link field, then 200 "final"
  *   /r/           a second mux (no catch-all, so 404 and 405 show) with
  *                 Go 1.22 patterns; its handler names its pattern and the
  *                 path values: "GET /r/items/{id}", "DELETE /r/items/{id}",
@@ -207,7 +210,7 @@ static void host(goc_http_response *w, goc_http_request *r, void *a)
 
 /* Hooks: counters under a mutex (connections run on several threads). */
 static goc_mutex hook_mu;
-static unsigned long nlog, nstate[4];
+static unsigned long nlog, nstate[5];
 static char last_log[256];
 
 static void access_log(const goc_http_request *r, const goc_http_response *w,
@@ -226,7 +229,7 @@ static void conn_state(int fd, int state, void *arg)
 {
     (void)fd, (void)arg;
     goc_mutex_lock(&hook_mu);
-    if (state >= 0 && state < 4)
+    if (state >= 0 && state < 5)
         nstate[state]++;
     goc_mutex_unlock(&hook_mu);
 }
@@ -307,6 +310,53 @@ static void facts(goc_http_response *w, goc_http_request *r, void *a)
                     nr > 0 ? ra : "?", goc_http_set_cookie(w, &bad));
 }
 
+struct echo_conn {
+    int fd;
+    size_t n;
+    char buf[4096];
+};
+
+static void echo_loop(void *arg)
+{
+    struct echo_conn *e = arg;
+    static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\n"
+                             "Connection: Upgrade\r\n\r\n";
+    ssize_t n = goc_write(e->fd, ok, sizeof ok - 1);
+    if (n >= 0 && e->n)
+        n = goc_write(e->fd, e->buf, e->n);
+    while (n >= 0 && (n = goc_read(e->fd, e->buf, sizeof e->buf)) > 0)
+        n = goc_write(e->fd, e->buf, (size_t)n);
+    goc_close(e->fd);
+    free(e);
+}
+
+static void upgrade(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)a;
+    const char *up = goc_http_request_header(r, "Upgrade");
+    struct echo_conn *e = malloc(sizeof *e);
+    if (!up || strcmp(up, "echo") != 0 || !e) {
+        free(e);
+        goc_http_add_header(w, "Upgrade", "echo");
+        goc_http_error(w, 426, "upgrade required");
+        return;
+    }
+    e->fd = goc_http_hijack(w, e->buf, sizeof e->buf, &e->n);
+    if (e->fd < 0 || goc_go(echo_loop, e) < 0) {
+        if (e->fd >= 0)
+            goc_close(e->fd);
+        free(e);
+    }
+}
+
+static void early(goc_http_response *w, goc_http_request *r, void *a)
+{
+    (void)r, (void)a;
+    goc_http_add_header(w, "Link", "</style.css>; rel=preload; as=style");
+    int rc = goc_http_write_1xx(w, 103);
+    goc_http_printf(w, "final %d", rc);
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -347,6 +397,8 @@ static void run(void *a)
     goc_http_mux_handle(m, "/slow", slow, NULL);
     goc_http_mux_handle(m, "/slowlog", slowlog, NULL);
     goc_http_mux_handle(m, "/facts", facts, NULL);
+    goc_http_mux_handle(m, "/upgrade", upgrade, NULL);
+    goc_http_mux_handle(m, "/early", early, NULL);
     static const char *const pats[] = {
         "GET /r/items/{id}", "DELETE /r/items/{id}", "GET /r/items/special", "POST /r/items/",
         "GET /r/files/{path...}", "/r/exact/{$}", "GET routing.example/r/hosted",
