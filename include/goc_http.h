@@ -374,7 +374,9 @@ typedef struct goc_http_server_config {
     void    *arg;                  /* passed to handler */
     size_t   max_header_bytes;     /* request line + fields: 8 KiB -> 431 */
     size_t   max_headers;          /* fields per request: 100 -> 431 */
-    size_t   max_body_bytes;       /* body (decoded): 1 MiB -> 413 */
+    size_t   max_body_bytes;       /* body (decoded): 1 MiB; a read past it
+                                      fails (-EMSGSIZE); per request:
+                                      goc_http_body_limit */
     int64_t  read_header_timeout;  /* first byte to end of head: 10 s */
     int64_t  read_timeout;         /* first byte to end of body: 60 s */
     int64_t  idle_timeout;         /* between keep-alive requests: 120 s */
