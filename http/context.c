@@ -63,7 +63,7 @@ static void watch_main(void *arg)
 void goc_http__watch(conn *c)
 {
     c->watch_on_eof = 0;
-    if (c->watching || c->done_closed)
+    if (c->watching)
         return;
     /* no read deadline while watching: a long handler is not a slow client */
     c->rd = INT64_MAX;
