@@ -14,9 +14,11 @@
  * beats one without; then the segments are compared left to right, a
  * literal (or {$}) beating a single wildcard beating the rest-of-path, and
  * the first difference decides; then an exact method beats GET serving a
- * HEAD, which beats no method.  Go also rejects, when they are registered,
- * two patterns that overlap with neither more specific ("/a/{x}" and
- * "/{y}/b"); this mux takes the one the left-to-right rule prefers instead.
+ * HEAD, which beats no method.  As in Go, two patterns for the same host
+ * that match some same requests with neither matching a subset of the
+ * other's ("/a/{x}" and "/{y}/b"; "GET /a/{x}" and "/a/b") conflict: the
+ * second is refused when registered.  So for the patterns a mux holds, the
+ * left-to-right rule picks what Go's "most specific" picks.
  *
  * No pattern matches but some would with another method: 405 with Allow.
  * None at all, but the path plus '/' would: 301 there.  Else 404.
@@ -249,6 +251,89 @@ static int same_pattern(const route *a, const route *b)
     return 1;
 }
 
+/* ---------------------------------------------------------- conflicts -- */
+
+/* How the request sets of two patterns relate (Go's relationship). */
+enum { REL_EQ, REL_SUB, REL_SUP, REL_OVERLAP, REL_DISJOINT };
+
+static int combine(int a, int b)
+{
+    if (a == REL_DISJOINT || b == REL_DISJOINT)
+        return REL_DISJOINT;
+    if (a == REL_EQ)
+        return b;
+    if (b == REL_EQ || a == b)
+        return a;
+    return REL_OVERLAP;
+}
+
+static int method_rel(const route *a, const route *b)
+{
+    int ea = a->method[0] == 0, eb = b->method[0] == 0;
+
+    if (ea || eb)
+        return ea && eb ? REL_EQ : ea ? REL_SUP : REL_SUB;
+    if (strcmp(a->method, b->method) == 0)
+        return REL_EQ;
+    if (strcmp(a->method, "GET") == 0 && strcmp(b->method, "HEAD") == 0)
+        return REL_SUP;                    /* GET also serves HEAD */
+    if (strcmp(a->method, "HEAD") == 0 && strcmp(b->method, "GET") == 0)
+        return REL_SUB;
+    return REL_DISJOINT;
+}
+
+/* Segment i as a matcher: {$} is the literal "" (the trailing slash's
+ * empty segment) followed by the end. */
+static int seg_rel(const seg *a, const seg *b)
+{
+    int la = a->kind != SEG_WILD, lb = b->kind != SEG_WILD;
+    size_t na = a->kind == SEG_END ? 0 : a->n, nb = b->kind == SEG_END ? 0 : b->n;
+
+    if (la && lb)
+        return na == nb && (na == 0 || memcmp(a->s, b->s, na) == 0) ? REL_EQ : REL_DISJOINT;
+    if (la)
+        return na == 0 ? REL_DISJOINT : REL_SUB;   /* {x} needs a non-empty one */
+    if (lb)
+        return nb == 0 ? REL_DISJOINT : REL_SUP;
+    return REL_EQ;
+}
+
+static int path_rel(const route *a, const route *b)
+{
+    int rel = REL_EQ;
+
+    for (size_t i = 0;; i++) {
+        int ha = i < a->nsegs, hb = i < b->nsegs;
+        if (ha && hb) {
+            rel = combine(rel, seg_rel(&a->segs[i], &b->segs[i]));
+            if (rel == REL_DISJOINT)
+                return rel;
+            continue;
+        }
+        /* a tail: the end ({$} counts as a segment then the end), or the
+         * rest of the path (one or more segments, any) */
+        int ra = !ha && a->rest, rb = !hb && b->rest;
+        if (!ha && !hb)
+            return combine(rel, a->rest == b->rest ? REL_EQ : REL_DISJOINT);
+        if (ha)                            /* b ends here */
+            return combine(rel, rb ? REL_SUB : REL_DISJOINT);
+        return combine(rel, ra ? REL_SUP : REL_DISJOINT);
+    }
+}
+
+/* Go rejects a pattern that matches some requests another does, neither
+ * being more specific (and one equal to another); hosts that differ never
+ * conflict (a host pattern wins). */
+static int conflicts(const route *a, const route *b)
+{
+    size_t n = strlen(a->host);
+
+    if (n != strlen(b->host) || !goc_http__ieq(a->host, b->host, n))
+        return 0;
+    int rel = combine(method_rel(a, b), path_rel(a, b));
+    return rel == REL_EQ || rel == REL_OVERLAP;
+}
+
 int goc_http_mux_handle(goc_http_mux *m, const char *pattern,
                         goc_http_handler h, void *arg)
 {
@@ -280,7 +365,7 @@ int goc_http_mux_handle(goc_http_mux *m, const char *pattern,
         rc = parse_path(&rt, slash);
     if (rc == 0) {
         for (size_t i = 0; i < m->n; i++)
-            if (same_pattern(&m->routes[i], &rt))
+            if (same_pattern(&m->routes[i], &rt) || conflicts(&m->routes[i], &rt))
                 rc = -EEXIST;
     }
     if (rc == 0 && m->n == m->cap) {

@@ -309,8 +309,9 @@ const char *goc_http_status_text(int code);
  * escaped dot segments ("%2e%2e") get 400.  The most specific matching
  * pattern wins: a host over none, then segment by segment from the left a
  * literal over {x} over the rest of the path, then an exact method over
- * GET-for-HEAD over no method.  Go rejects two overlapping patterns of
- * which neither is more specific; here the left-to-right rule picks one.
+ * GET-for-HEAD over no method.  As Go, two patterns (same host) that match
+ * some same requests, neither a subset of the other, conflict: the second
+ * is refused (-EEXIST).
  * A path that patterns match only with other methods gets 405 with Allow;
  * "/tree" where only "/tree/" exists gets 301 to "/tree/"; else 404
  * "404 page not found".  A target without a leading '/' ("*", a CONNECT
@@ -321,7 +322,8 @@ goc_http_mux *goc_http_mux_new(void);   /* NULL on no memory */
 /* 0, -EINVAL (bad pattern: no '/', a wildcard that is not a whole
  * segment or not a C identifier, a name twice, anything after {x...} or
  * {$}; or a NULL handler), -EEXIST (the same pattern, up to wildcard
- * names, registered before), -ENOMEM.  Register before serving: the mux is
+ * names, registered before, or one it conflicts with: Go panics there),
+ * -ENOMEM.  Register before serving: the mux is
  * not locked. */
 int  goc_http_mux_handle(goc_http_mux *m, const char *pattern,
                          goc_http_handler h, void *arg);

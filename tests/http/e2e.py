@@ -1122,6 +1122,9 @@ def t_routing():
         check(got == b"GET routing.example/r/hosted", "host pattern (%r)" % got)
         code, h, got, _ = req("GET", "/r/hosted", host="other.example")
         check(code == 404, "host pattern: other hosts do not match (%d)" % code)
+        code, h, got, _ = req("GET", "/muxcheck")
+        check(got == b"0 -17 0 -17 0 -17 0 0 -17 0 -22 -22 -22 0",
+              "registration: conflicts refused as Go does (%r)" % got)
         c.close()
 
 

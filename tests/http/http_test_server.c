@@ -33,6 +33,7 @@
  *   /upgrade      with "Upgrade: echo": hijacks, answers 101 and echoes
  *                 bytes (the buffered ones first) until EOF, on a goroutine
  *   /early        103 Early Hints with a Link field, then 200 "final"
+ *   /muxcheck     registers patterns on a scratch mux, answers the codes
  *   /r/           a second mux (no catch-all, so 404 and 405 show) with
  *                 Go 1.22 patterns; its handler names its pattern and the
  *                 path values: "GET /r/items/{id}", "DELETE /r/items/{id}",
@@ -357,6 +358,25 @@ static void early(goc_http_response *w, goc_http_request *r, void *a)
     goc_http_printf(w, "final %d", rc);
 }
 
+static void muxcheck(goc_http_response *w, goc_http_request *r, void *a)
+{
+    static const char *const pats[] = {
+        "GET /items/{id}", "/items/x",        /* conflict: -EEXIST */
+        "GET /items/special",                  /* more specific: ok */
+        "GET /items/{name}",                   /* same as the first */
+        "/a/{x}", "/{y}/b",                    /* conflict */
+        "/c/{$}", "/c/",                       /* {$} is more specific */
+        "HEAD /items/{id}",                    /* overlaps GET /items/special */
+        "h.example/items/x",                   /* other host: ok */
+        "/bad/{x", "/x/{a}/{a}", "/y/{r...}/z", "GET  /sp",
+    };
+    goc_http_mux *m = goc_http_mux_new();
+    (void)r, (void)a;
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++)
+        goc_http_printf(w, "%s%d", i ? " " : "", goc_http_mux_handle(m, pats[i], hello, NULL));
+    goc_http_mux_free(m);
+}
+
 static void do_shutdown(void *a)
 {
     (void)a;
@@ -397,6 +417,7 @@ static void run(void *a)
     goc_http_mux_handle(m, "/slow", slow, NULL);
     goc_http_mux_handle(m, "/slowlog", slowlog, NULL);
     goc_http_mux_handle(m, "/facts", facts, NULL);
+    goc_http_mux_handle(m, "/muxcheck", muxcheck, NULL);
     goc_http_mux_handle(m, "/upgrade", upgrade, NULL);
     goc_http_mux_handle(m, "/early", early, NULL);
     static const char *const pats[] = {
