@@ -138,7 +138,7 @@ static int seg_eq(const char *p, size_t n, const char *lit, size_t ln)
 
 /* ---------------------------------------------------------- patterns -- */
 
-static char *dup(const char *s, size_t n)
+static char *copy_str(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
     if (p) {
@@ -204,11 +204,11 @@ static int parse_path(route *rt, const char *p)
                 if (e)
                     return -EINVAL;
                 rt->rest = 1;
-                if (!(rt->rest_name = dup(name, nl)))
+                if (!(rt->rest_name = copy_str(name, nl)))
                     return -ENOMEM;
                 break;
             }
-            if (!(s->s = dup(name, nl)))
+            if (!(s->s = copy_str(name, nl)))
                 return -ENOMEM;
             s->n = nl;
             s->kind = SEG_WILD;
@@ -351,17 +351,17 @@ int goc_http_mux_handle(goc_http_mux *m, const char *pattern,
                 return -EINVAL;
         if (sp == mt)
             return -EINVAL;
-        rt.method = dup(mt, (size_t)(sp - mt));
+        rt.method = copy_str(mt, (size_t)(sp - mt));
         for (p = sp; *p == ' ' || *p == '\t'; p++)
             ;
     } else {
-        rt.method = dup("", 0);
+        rt.method = copy_str("", 0);
     }
     const char *slash = strchr(p, '/');
     if (!slash)
         rc = -EINVAL;
-    else if ((rt.host = dup(p, (size_t)(slash - p))) && rt.method
-             && (rt.pattern = dup(pattern, strlen(pattern))))
+    else if ((rt.host = copy_str(p, (size_t)(slash - p))) && rt.method
+             && (rt.pattern = copy_str(pattern, strlen(pattern))))
         rc = parse_path(&rt, slash);
     if (rc == 0) {
         for (size_t i = 0; i < m->n; i++)
