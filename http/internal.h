@@ -4,9 +4,15 @@
  * parse.c    the request-head parser and the chunked-body decoder: pure
  *            functions over a byte buffer, no runtime calls (unit-tested and
  *            fuzzed without the scheduler).
- * server.c   listener, accept loop, connection goroutines (reading requests).
+ * server.c   listener, accept loop, connection goroutines (reading heads).
+ * body.c     request bodies: streaming reads, limits, 100 Continue, the
+ *            discard after the handler.
+ * context.c  the request's cancellation channel and its socket watcher.
+ * request.c  request facts: peer address, query, form, cookies.
+ * hijack.c   taking the connection over, and 1xx responses.
  * response.c the response writer: status, headers, Date, body framing.
- * mux.c      the ServeMux-like router.
+ * mux.c      the router (Go 1.22 ServeMux patterns).
+ * file.c     serving files: types, validators, ranges.
  * debug.c    the /debug/goc handler.
  *
  * Internal cross-file names carry the goc_http__ prefix.
@@ -38,6 +44,7 @@ typedef struct goc_http__head {
     size_t len;              /* bytes of the head, blank line and skipped
                                 leading CRLFs included */
     int    expect_continue;  /* "Expect: 100-continue" */
+    int    expect_other;     /* another non-empty Expect: 417 */
 } goc_http__head;
 
 /* 16: RFC 9112 §2.2 asks to skip "at least one" empty line before a request;
@@ -62,6 +69,8 @@ typedef struct goc_http__chunked {
     uint64_t left;       /* bytes left in the current chunk's data */
     size_t   line;       /* bytes in the current size / trailer line */
     size_t   trailer;    /* bytes of trailer section so far */
+    uint64_t excess;     /* framing overhead beyond the allowance
+                            (CK_MAX_EXCESS in parse.c) */
 } goc_http__chunked;
 
 /* Decode raw chunked bytes buf[*src..len) in place: data moves down to
@@ -106,6 +115,9 @@ typedef struct goc_http__buf {
     size_t len, cap;
 } goc_http__buf;
 
+/* Path values kept per request (wildcards in one pattern). */
+#define GOC_HTTP__MAX_VALUES 16
+
 /* Body framing of a response once its head is sent. */
 enum { GOC_HTTP__BODY_CHUNKED = 1, GOC_HTTP__BODY_RAW = 2 };
 
@@ -123,6 +135,23 @@ struct goc_http_response {
     goc_http__buf     bb;            /* body not yet framed */
 };
 
+/* A request body being read (body.c); owned by the connection goroutine.
+ * Offsets count from c->rpos, so compaction keeps them valid:
+ *   hd.len <= dpos <= dend <= src <= rlen - rpos
+ * [dpos, dend) decoded bytes not yet handed to the handler; [src, ..) raw
+ * bytes not yet decoded (the next request's after the body is done). */
+typedef struct goc_http__body {
+    int      chunked;    /* framing: chunked, else Content-Length */
+    int      done;       /* the last body byte has been taken off the wire */
+    int      err;        /* sticky negative errno of a failed read */
+    int      cont;       /* 100 Continue owed (asked, HTTP/1.1, not sent) */
+    uint64_t left;       /* Content-Length bytes not yet past src */
+    uint64_t decoded;    /* body bytes decoded so far (all of them) */
+    uint64_t limit;      /* most body bytes allowed */
+    size_t   dpos, dend, src;
+    goc_http__chunked ck;
+} goc_http__body;
+
 typedef struct goc_http__conn {
     goc_http_server *s;
     int      fd;
@@ -135,10 +164,31 @@ typedef struct goc_http__conn {
     int64_t  t_read;               /* goc_now() of the last read */
     int64_t  t_req;                /* first byte of this request, 0: none */
     int      has_req;              /* req points into rb */
+    int      hijacked;             /* the handler owns fd now (hijack.c) */
+    int      fresh;                /* no request read yet: a silent client
+                                      gets read_header_timeout */
+    int      big;                  /* a buffer grew past 64 KiB: ask for a
+                                      malloc_trim when it is given back */
     uint32_t nreq;                 /* requests not yet counted in stats */
     goc_http_request req;
     goc_http__head hd;
     goc_http__scan sc;
+    goc_http__body b;
+    /* context.c: the request's done channel (pointer and done_closed
+     * under s->mu), the watcher goroutine and what it saw */
+    goc_chan *done, *done_old;
+    int      done_closed;
+    _Atomic int cancel_err;        /* 0, -ECONNRESET, -ESHUTDOWN, -ECANCELED */
+    _Atomic int gone;              /* the watcher saw the client leave */
+    int      watching, watch_on_eof, peeked;
+    char     peek;
+    goc_wg   watch_wg;
+    /* mux.c: the path values of the last match (names point into the
+     * mux's routes, values into pv, NUL-terminated) */
+    goc_http__buf pv;
+    const char *pv_name[GOC_HTTP__MAX_VALUES];
+    size_t   pv_off[GOC_HTTP__MAX_VALUES], pv_len[GOC_HTTP__MAX_VALUES];
+    size_t   npv;
     struct goc_http_response w;
     goc_http_header hdrs[];        /* cfg.max_headers */
 } goc_http__conn;
@@ -153,6 +203,8 @@ struct goc_http_server {
     size_t      nconns;            /* under mu */
     int         free_pending;      /* under mu: last conn frees s */
     _Atomic uint64_t accepted, open, requests, bad, timeouts;
+    _Atomic int      trim_wanted;  /* a large buffer was freed */
+    _Atomic int64_t  trim_last;    /* goc_now() of the last malloc_trim */
 };
 
 int  goc_http__buf_reserve(goc_http__buf *b, size_t extra);  /* 0, -ENOMEM */
@@ -161,6 +213,39 @@ void goc_http__buf_free(goc_http__buf *b);
 
 /* server.c: write the connection's pending responses (ob); 0 or <0. */
 int  goc_http__flush(goc_http__conn *c);
+/* server.c: write ob, then p[0..n), then tail (NUL-terminated, may be
+ * NULL), in one writev when the socket takes it; 0 or <0.  p is the
+ * handler's buffer: large bodies are not copied. */
+int  goc_http__flush_with(goc_http__conn *c, const void *p, size_t n,
+                          const char *tail);
+/* server.c: read at most n bytes into buf with deadline d (INT64_MAX:
+ * none): bytes, 0 at EOF, or <0. */
+ssize_t goc_http__read(goc_http__conn *c, void *buf, size_t n, int64_t d);
+/* server.c: make rb hold `want` bytes from rpos (0 or -ENOMEM); may move
+ * the buffer (request pointers are rebased). */
+int  goc_http__room(goc_http__conn *c, size_t want);
+/* server.c: a large buffer was given back; malloc_trim at most once a
+ * second while the server has such garbage. */
+void goc_http__trim(goc_http_server *s);
+
+/* body.c */
+void goc_http__body_start(goc_http__conn *c);
+/* After the handler: discard the unread body when cheap.  0 when the
+ * connection can carry another request, -1 when it must close. */
+int  goc_http__body_finish(goc_http__conn *c);
+/* context.c: start the watcher (the body is consumed); after the handler,
+ * stop it and close the channel (-1: the client left, close the
+ * connection); shutdown closes every channel (under s->mu); free at the
+ * connection's end. */
+void goc_http__watch(goc_http__conn *c);
+int  goc_http__watch_stop(goc_http__conn *c);   /* 0, or -1: no memory */
+int  goc_http__ctx_end(goc_http__conn *c);
+void goc_http__ctx_shutdown(goc_http_server *s);
+void goc_http__ctx_free(goc_http__conn *c);
+
+/* 256 KiB: what Go's server reads and discards of an unread body before it
+ * gives up on the connection (maxPostHandlerReadBytes). */
+#define GOC_HTTP__DISCARD_MAX (256 * 1024)
 /* response.c: prepare w for c's current request; frame what the handler
  * left into c->ob once it returned. */
 void goc_http__response_reset(struct goc_http_response *w, goc_http__conn *c);

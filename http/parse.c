@@ -181,19 +181,43 @@ typedef struct fieldstate {
     int hosts, close, ka;
 } fieldstate;
 
+/* A Host value or URL authority: the bytes Go's httpguts.ValidHostHeader
+ * allows (RFC 3986 reg-name, IP literals with '[' ']' and zones, a port).
+ * Space, '/', '?', '@' and controls are out, so "a b/../c" is rejected. */
+static int valid_host(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+            continue;
+        if (!memchr("!$%&'()*+,-.:;=[]_~", c, 19))
+            return 0;
+    }
+    return 1;
+}
+
 /* Act on the fields the server itself must understand. */
 static int special_field(const goc_http_header *h, goc_http_request *r,
                          goc_http__head *hd, fieldstate *fs)
 {
     switch (h->name_len) {
     case 4:
-        if (goc_http__ieq(h->name, "host", 4) && ++fs->hosts > 1)
+        if (!goc_http__ieq(h->name, "host", 4))
+            break;
+        if (++fs->hosts > 1 || !valid_host(h->value, h->value_len))
             return 400;
+        if (!r->host) {                    /* an absolute-form URL's wins */
+            r->host = h->value;
+            r->host_len = h->value_len;
+        }
         break;
     case 6:
-        if (goc_http__ieq(h->name, "expect", 6) && h->value_len == 12
-            && goc_http__ieq(h->value, "100-continue", 12))
+        if (!goc_http__ieq(h->name, "expect", 6) || h->value_len == 0)
+            break;
+        if (h->value_len == 12 && goc_http__ieq(h->value, "100-continue", 12))
             hd->expect_continue = 1;
+        else
+            hd->expect_other = 1;          /* answered 417, as Go */
         break;
     case 10:
         if (goc_http__ieq(h->name, "connection", 10))
@@ -229,6 +253,8 @@ static void split_target(goc_http_request *r, const char *t, size_t tl)
             absolute = 1;                   /* scheme://authority/path */
             for (p = s + 3; p < e && *p != '/' && *p != '?'; p++)
                 ;
+            r->host = s + 3;                /* RFC 9112 §3.2.2: the URL's */
+            r->host_len = (size_t)(p - (s + 3));
         } else {
             p = e;                          /* authority-form (CONNECT) */
         }
@@ -276,6 +302,8 @@ static int parse_request_line(char **pp, const char *end, goc_http_request *r)
         return 505;
     r->version_minor = p[7] == '0' ? 0 : 1;   /* 1.x, x > 1: answer as 1.1 */
     split_target(r, t, r->target_len);
+    if (r->host && !valid_host(r->host, r->host_len))
+        return 400;
     *pp = p + 10;
     return 0;
 }
@@ -330,6 +358,10 @@ static int parse_fields(char *p, const char *end, size_t max_headers,
     r->num_headers = n;
     if (r->version_minor == 1 && fs.hosts != 1)
         return 400;                        /* RFC 9112 §3.2 */
+    if (!r->host) {
+        r->host = "";                      /* HTTP/1.0 without Host */
+        r->host_len = 0;
+    }
     if (r->chunked && (r->content_length != -1 || r->version_minor == 0))
         return 400;                        /* RFC 9112 §6.1, §6.3 */
     r->keep_alive = r->version_minor == 1 ? !fs.close : (fs.ka && !fs.close);
@@ -361,6 +393,7 @@ int goc_http__parse_head(char *buf, size_t len, size_t max_bytes,
     r->content_length = -1;
     hd->len = end;
     hd->expect_continue = 0;
+    hd->expect_other = 0;
     char *p = buf + skip;
     if ((rc = parse_request_line(&p, buf + end, r)) != 0)
         return rc;
@@ -389,6 +422,12 @@ enum {
  * 16 hex digits hold any uint64_t, more would overflow. */
 #define CK_MAX_LINE   4096
 #define CK_MAX_DIGITS 16
+/* Framing overhead allowed, as Go >= 1.22 counts it: each chunk may carry 16
+ * bytes plus twice its data size of size line and extensions for free; what
+ * is beyond that accumulates, and past 16 KiB the body is rejected.  One-byte
+ * chunks ("1\r\nX\r\n") stay legal; "1;<4 KiB of extension>\r\nX" soon is not. */
+#define CK_FREE_PER_CHUNK 16
+#define CK_MAX_EXCESS     (16 * 1024)
 
 static int hexval(unsigned char c)
 {
@@ -452,6 +491,16 @@ int goc_http__chunked_decode(goc_http__chunked *ck, char *buf, size_t len,
             break;
         case CK_SIZE_LF:
             if (c != '\n')
+                goto bad;
+            /* the size line (CRLF included) stands for its own CRLF and
+             * the one after the data */
+            ck->excess += ck->line;
+            {
+                uint64_t allow = ck->left > UINT64_MAX / 4
+                                 ? UINT64_MAX : CK_FREE_PER_CHUNK + 2 * ck->left;
+                ck->excess = ck->excess > allow ? ck->excess - allow : 0;
+            }
+            if (ck->excess > CK_MAX_EXCESS)
                 goto bad;
             ck->line = 0;
             if (ck->left == 0) {

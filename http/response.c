@@ -11,8 +11,15 @@
  * then goes out as chunks (HTTP/1.1), raw after a declared Content-Length,
  * or until close (HTTP/1.0).
  *
- * Known costs: the body is copied twice (handler -> bb -> ob); for the
- * small bodies this server is tuned for, that is cheaper than a writev.
+ * Small writes are copied twice (handler -> bb -> ob); for the small bodies
+ * this server is tuned for, that is cheaper than a writev.  A write of
+ * 32 KiB or more is not copied: the head and what is buffered go out with
+ * it in one writev straight from the handler's buffer.  Buffers that grew
+ * past 64 KiB are freed after the response, so a connection that once sent
+ * 10 MB does not keep 10 MB.
+ *
+ * Header lines are kept formatted in w->hb; set / get / delete scan it
+ * (tens of lines at most), and add, the common case, appends.
  */
 #include "internal.h"
 
@@ -43,6 +50,8 @@ int goc_http__buf_reserve(goc_http__buf *b, size_t extra)
 
 int goc_http__buf_put(goc_http__buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;                          /* p may be NULL: no memcpy */
     if (goc_http__buf_reserve(b, n) != 0)
         return -ENOMEM;
     memcpy(b->p + b->len, p, n);
@@ -169,6 +178,13 @@ void goc_http__response_reset(struct goc_http_response *w, conn *c)
     w->err = 0;
     w->hb.len = 0;
     w->bb.len = 0;
+    /* 64 KiB: a large response's buffers are not kept for the next */
+    if (w->hb.cap > GOC_HTTP__RB_SHRINK)
+        goc_http__buf_free(&w->hb);
+    if (w->bb.cap > GOC_HTTP__RB_SHRINK) {
+        goc_http__buf_free(&w->bb);
+        goc_http__trim(c->s);
+    }
 }
 
 static int code_allows_body(int code)
@@ -238,8 +254,8 @@ static int put_head(struct goc_http_response *w, int64_t length, int chunked)
     return 0;
 }
 
-/* Send the head (if not yet) and the buffered body now. */
-static int stream(struct goc_http_response *w)
+/* Commit the head (if not yet) and frame the buffered body into ob. */
+static int frame(struct goc_http_response *w)
 {
     conn *c = w->c;
     int rc;
@@ -275,9 +291,39 @@ static int stream(struct goc_http_response *w)
         }
     }
     w->bb.len = 0;
-    if ((rc = goc_http__flush(c)) < 0)
+    return 0;
+}
+
+/* Send the head (if not yet) and the buffered body now. */
+static int stream(struct goc_http_response *w)
+{
+    int rc;
+
+    if ((rc = frame(w)) < 0)
+        return rc;
+    if ((rc = goc_http__flush(w->c)) < 0)
         return w->err = rc;
     return 0;
+}
+
+/* A large write: frame it around the handler's buffer and send it from
+ * there, with the head and anything buffered, in one writev. */
+static int send_direct(struct goc_http_response *w, const void *buf, size_t n)
+{
+    conn *c = w->c;
+    int rc;
+
+    if ((rc = frame(w)) < 0)
+        return rc;
+    if (w->framing == GOC_HTTP__BODY_CHUNKED) {
+        char hex[24];
+        int k = snprintf(hex, sizeof hex, "%zx\r\n", n);
+        if (goc_http__buf_put(&c->ob, hex, (size_t)k) < 0)
+            return w->err = -ENOMEM;
+    }
+    rc = goc_http__flush_with(c, buf, n,
+                              w->framing == GOC_HTTP__BODY_CHUNKED ? "\r\n" : NULL);
+    return rc < 0 ? (w->err = rc) : 0;
 }
 
 /* The handler returned: frame what it left into ob. */
@@ -326,6 +372,53 @@ static int valid_token(const char *s)
     return 1;
 }
 
+/* Fields the server handles itself rather than storing as lines. */
+enum { F_PLAIN, F_CLEN, F_TE, F_CONN, F_DATE, F_CTYPE };
+
+static int field_kind(const char *name, size_t nl)
+{
+    if (nl == 14 && goc_http__ieq(name, "content-length", 14))
+        return F_CLEN;
+    if (nl == 17 && goc_http__ieq(name, "transfer-encoding", 17))
+        return F_TE;
+    if (nl == 10 && goc_http__ieq(name, "connection", 10))
+        return F_CONN;
+    if (nl == 4 && goc_http__ieq(name, "date", 4))
+        return F_DATE;
+    if (nl == 12 && goc_http__ieq(name, "content-type", 12))
+        return F_CTYPE;
+    return F_PLAIN;
+}
+
+/* Case-insensitive equality of two names of length n. */
+static int name_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x |= 0x20;
+        if (y >= 'A' && y <= 'Z')
+            y |= 0x20;
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+/* The line of hb starting at off names name: "name:". */
+static int line_is(const goc_http__buf *hb, size_t off, size_t end,
+                   const char *name, size_t nl)
+{
+    return end - off > nl && hb->p[off + nl] == ':' && name_eq(hb->p + off, name, nl);
+}
+
+/* Index just past the line starting at off (lines end in "\r\n"). */
+static size_t line_end(const goc_http__buf *hb, size_t off)
+{
+    const char *nl = memchr(hb->p + off, '\n', hb->len - off);
+    return (size_t)(nl - hb->p) + 1;
+}
+
 int goc_http_add_header(goc_http_response *w, const char *name, const char *value)
 {
     size_t nl, vl;
@@ -336,7 +429,8 @@ int goc_http_add_header(goc_http_response *w, const char *name, const char *valu
         return -EALREADY;
     nl = strlen(name);
     vl = strlen(value);
-    if (nl == 14 && goc_http__ieq(name, "content-length", 14)) {
+    switch (field_kind(name, nl)) {
+    case F_CLEN: {
         char *end;
         errno = 0;
         long long v = strtoll(value, &end, 10);
@@ -345,17 +439,19 @@ int goc_http_add_header(goc_http_response *w, const char *name, const char *valu
         w->declared = v;
         return 0;
     }
-    if (nl == 17 && goc_http__ieq(name, "transfer-encoding", 17))
+    case F_TE:
         return -EINVAL;
-    if (nl == 10 && goc_http__ieq(name, "connection", 10)) {
+    case F_CONN:
         if (vl == 5 && goc_http__ieq(value, "close", 5))
             w->close = 1;
         return 0;                          /* the server writes Connection */
-    }
-    if (nl == 4 && goc_http__ieq(name, "date", 4))
+    case F_DATE:
         w->has_date = 1;
-    if (nl == 12 && goc_http__ieq(name, "content-type", 12))
+        break;
+    case F_CTYPE:
         w->has_ctype = 1;
+        break;
+    }
     if (goc_http__buf_reserve(&w->hb, nl + vl + 4) < 0)
         return -ENOMEM;
     char *p = w->hb.p + w->hb.len;
@@ -367,6 +463,81 @@ int goc_http_add_header(goc_http_response *w, const char *name, const char *valu
     p[nl + 3 + vl] = '\n';
     w->hb.len += nl + vl + 4;
     return 0;
+}
+
+int goc_http_del_header(goc_http_response *w, const char *name)
+{
+    if (!name || !valid_token(name))
+        return -EINVAL;
+    if (w->head_sent)
+        return -EALREADY;
+    size_t nl = strlen(name), out = 0;
+    switch (field_kind(name, nl)) {
+    case F_CLEN:
+        w->declared = -1;
+        return 0;
+    case F_TE:
+        return 0;
+    case F_CONN:
+        w->close = !w->c->req.keep_alive
+                   || atomic_load_explicit(&w->c->s->shutting, memory_order_relaxed);
+        return 0;
+    case F_DATE:
+        w->has_date = 0;
+        break;
+    case F_CTYPE:
+        w->has_ctype = 0;
+        break;
+    }
+    for (size_t off = 0; off < w->hb.len;) {
+        size_t end = line_end(&w->hb, off);
+        if (!line_is(&w->hb, off, end, name, nl)) {
+            if (out != off)
+                memmove(w->hb.p + out, w->hb.p + off, end - off);
+            out += end - off;
+        }
+        off = end;
+    }
+    w->hb.len = out;
+    return 0;
+}
+
+int goc_http_set_header(goc_http_response *w, const char *name, const char *value)
+{
+    int rc;
+
+    if (!name || !value || !valid_token(name) || strpbrk(value, "\r\n"))
+        return -EINVAL;
+    if ((rc = goc_http_del_header(w, name)) < 0)
+        return rc;
+    return goc_http_add_header(w, name, value);
+}
+
+const char *goc_http_get_header(const goc_http_response *w, const char *name,
+                                size_t *len)
+{
+    size_t nl = name ? strlen(name) : 0;
+
+    for (size_t off = 0; nl && off < w->hb.len;) {
+        size_t end = line_end(&w->hb, off);
+        if (line_is(&w->hb, off, end, name, nl)) {
+            if (len)
+                *len = end - off - nl - 4;  /* ": " and CRLF */
+            return w->hb.p + off + nl + 2;
+        }
+        off = end;
+    }
+    return NULL;
+}
+
+int goc_http_response_status(const goc_http_response *w)
+{
+    return w->status ? w->status : 200;
+}
+
+uint64_t goc_http_response_written(const goc_http_response *w)
+{
+    return w->written;
 }
 
 ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n)
@@ -384,6 +555,10 @@ ssize_t goc_http_write(goc_http_response *w, const void *buf, size_t n)
     w->written += n;
     if (w->is_head)
         return (ssize_t)n;
+    if (n >= GOC_HTTP__BB_STREAM) {
+        int rc = send_direct(w, buf, n);
+        return rc < 0 ? rc : (ssize_t)n;
+    }
     if (goc_http__buf_put(&w->bb, buf, n) < 0)
         return -ENOMEM;
     if (w->bb.len >= GOC_HTTP__BB_STREAM) {
@@ -436,11 +611,11 @@ int goc_http_error(goc_http_response *w, int code, const char *msg)
         return -EALREADY;
     if ((rc = goc_http_write_header(w, code)) < 0)
         return rc;
-    w->hb.len = 0;
-    w->has_ctype = w->has_date = 0;
-    w->declared = -1;
-    if ((rc = goc_http_add_header(w, "Content-Type", "text/plain; charset=utf-8")) < 0
-        || (rc = goc_http_add_header(w, "X-Content-Type-Options", "nosniff")) < 0)
+    /* as http.Error: keep the handler's fields (Allow, WWW-Authenticate,
+     * Set-Cookie), replace the ones that describe a body */
+    if ((rc = goc_http_del_header(w, "Content-Length")) < 0
+        || (rc = goc_http_set_header(w, "Content-Type", "text/plain; charset=utf-8")) < 0
+        || (rc = goc_http_set_header(w, "X-Content-Type-Options", "nosniff")) < 0)
         return rc;
     if (!code_allows_body(code))
         return 0;
@@ -450,4 +625,3 @@ int goc_http_error(goc_http_response *w, int code, const char *msg)
     n = goc_http_write(w, "\n", 1);
     return n < 0 ? (int)n : 0;
 }
-

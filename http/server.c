@@ -9,9 +9,9 @@
  *   read_head  parse what is buffered; when the head is incomplete, flush the
  *              pending responses, then block in goc_read (one read per
  *              wake-up).
- *   read_body  Content-Length: make room for the whole body and read it;
- *              chunked: decode in place as bytes arrive (parse.c).
- *   handle     call the handler; append the response to ob.
+ *   handle     call the handler, which reads the body as it likes (body.c);
+ *              discard what it left unread (or decide to close); append
+ *              the response to ob.
  *   Pipelined requests already in the buffer are handled before anything is
  *   written, so a batch costs one goc_write; with one request per read the
  *   steady state is exactly one read(2) and one write(2) per request.
@@ -48,7 +48,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define MS  GOC_HTTP__MS
 #define SEC GOC_HTTP__SEC
@@ -71,8 +76,9 @@ static int64_t after(int64_t from, int64_t timeout)
     return timeout < 0 ? INT64_MAX : from + timeout;
 }
 
-/* goc_read with deadline D (INT64_MAX: none): bytes, 0 at EOF, or <0. */
-static ssize_t conn_read(conn *c, int64_t d)
+/* goc_read into buf with deadline d (INT64_MAX: none): bytes, 0 at EOF,
+ * or <0. */
+ssize_t goc_http__read(conn *c, void *buf, size_t len, int64_t d)
 {
     /* 8: each retry means the deadline fired early and was moved later;
      * more than a few in a row would be a runtime bug, not a slow client. */
@@ -81,10 +87,9 @@ static ssize_t conn_read(conn *c, int64_t d)
             c->rd = d;
             apply_deadlines(c);
         }
-        ssize_t n = goc_read(c->fd, c->rb + c->rlen, c->rcap - c->rlen);
+        ssize_t n = goc_read(c->fd, buf, len);
         if (n > 0) {
             c->t_read = goc_now();
-            c->rlen += (size_t)n;
             if (c->t_req == 0)
                 c->t_req = c->t_read;
             return n;
@@ -101,11 +106,44 @@ static ssize_t conn_read(conn *c, int64_t d)
     return -ETIMEDOUT;
 }
 
-/* Write ob out.  0 or a negative errno. */
-int goc_http__flush(conn *c)
+/* Read into rb's free space. */
+static ssize_t conn_read(conn *c, int64_t d)
 {
-    if (c->ob.len == 0)
-        return 0;
+    ssize_t n = goc_http__read(c, c->rb + c->rlen, c->rcap - c->rlen, d);
+    if (n > 0)
+        c->rlen += (size_t)n;
+    return n;
+}
+
+/* --------------------------------------------------------- memory -- */
+
+/* glibc keeps freed memory in its arenas (and raises its mmap threshold
+ * after large frees, so later large buffers come from the arenas too): a
+ * burst of uploads leaves hundreds of MiB resident.  malloc_trim gives it
+ * back; it walks every arena, so it runs at most once a second, from one
+ * goroutine that waits out the second after a large buffer was freed.
+ * Process-wide (like malloc itself), so no server has to outlive it. */
+static _Atomic int trim_pending;
+
+static void trim_later(void *arg)
+{
+    (void)arg;
+    goc_sleep(SEC);
+    atomic_store(&trim_pending, 0);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+void goc_http__trim(goc_http_server *s)
+{
+    (void)s;
+    if (atomic_exchange(&trim_pending, 1) == 0 && goc_go(trim_later, NULL) < 0)
+        atomic_store(&trim_pending, 0);
+}
+
+static void write_deadline(conn *c)
+{
     int64_t wt = c->s->cfg.write_timeout;
     if (wt >= 0) {
         int64_t now = goc_now();
@@ -114,13 +152,69 @@ int goc_http__flush(conn *c)
             apply_deadlines(c);
         }
     }
-    ssize_t n = goc_write(c->fd, c->ob.p, c->ob.len);
+}
+
+/* ob is empty again: count the requests it carried, give back a large
+ * buffer (a batch is 64 KiB plus one response head). */
+static void written(conn *c)
+{
     c->ob.len = 0;
     if (c->nreq) {
         atomic_fetch_add_explicit(&c->s->requests, c->nreq, memory_order_relaxed);
         c->nreq = 0;
     }
+    if (c->ob.cap > 2 * GOC_HTTP__OB_FLUSH) {
+        goc_http__buf_free(&c->ob);
+        goc_http__trim(c->s);
+    }
+}
+
+/* Write ob out.  0 or a negative errno. */
+int goc_http__flush(conn *c)
+{
+    if (c->ob.len == 0)
+        return 0;
+    write_deadline(c);
+    ssize_t n = goc_write(c->fd, c->ob.p, c->ob.len);
+    written(c);
     return n < 0 ? (int)n : 0;
+}
+
+int goc_http__flush_with(conn *c, const void *p, size_t n, const char *tail)
+{
+    struct iovec iov[3];
+    int cnt = 0, rc = 0;
+
+    if (c->ob.len)
+        iov[cnt++] = (struct iovec){c->ob.p, c->ob.len};
+    if (n)
+        iov[cnt++] = (struct iovec){(void *)p, n};
+    if (tail && *tail)
+        iov[cnt++] = (struct iovec){(void *)tail, strlen(tail)};
+    if (cnt == 0)
+        return 0;
+    write_deadline(c);
+    /* the fd is non-blocking: one writev takes what the socket buffer
+     * holds; goc_write parks for the rest */
+    ssize_t done = writev(c->fd, iov, cnt);
+    if (done < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            rc = -errno;
+        done = 0;
+    }
+    for (int i = 0; i < cnt && rc == 0; i++) {
+        if ((size_t)done >= iov[i].iov_len) {
+            done -= (ssize_t)iov[i].iov_len;
+            continue;
+        }
+        ssize_t w = goc_write(c->fd, (char *)iov[i].iov_base + done,
+                              iov[i].iov_len - (size_t)done);
+        done = 0;
+        if (w < 0)
+            rc = (int)w;
+    }
+    written(c);
+    return rc;
 }
 
 /* --------------------------------------------------------- read buffer -- */
@@ -138,6 +232,7 @@ static void rebase(conn *c, uintptr_t old, size_t span, char *new_base)
     MOVE(r->target);
     MOVE(r->path);
     MOVE(r->query);
+    MOVE(r->host);
     for (size_t i = 0; i < r->num_headers; i++) {
         MOVE(c->hdrs[i].name);
         MOVE(c->hdrs[i].value);
@@ -161,7 +256,7 @@ static void compact(conn *c)
  * one), compacting first and growing only when that is not enough.  A read
  * should not land in a sliver: under 1 KiB free at the end, compact.  0 or
  * -ENOMEM. */
-static int room(conn *c, size_t want)
+int goc_http__room(conn *c, size_t want)
 {
     if (want < c->rlen - c->rpos + 1)
         want = c->rlen - c->rpos + 1;
@@ -181,6 +276,8 @@ static int room(conn *c, size_t want)
     free(c->rb);
     c->rb = p;
     c->rcap = cap;
+    if (cap > GOC_HTTP__RB_SHRINK)
+        c->big = 1;
     return 0;
 }
 
@@ -198,6 +295,10 @@ static void consume(conn *c, size_t n)
             c->rb = p;
             c->rcap = GOC_HTTP__RB_INIT;
         }
+    }
+    if (c->big) {
+        c->big = 0;
+        goc_http__trim(c->s);
     }
 }
 
@@ -227,12 +328,14 @@ static int read_head(conn *c)
             return GOC_HTTP__STOP;
         /* grows to at most twice max_header_bytes: beyond that parse.c
          * has answered 431 */
-        if (room(c, 0) < 0)
+        if (goc_http__room(c, 0) < 0)
             return 503;
         int64_t d;
         if (idle) {
+            /* a new connection that sends nothing gets read_header_timeout,
+             * as in Go; between requests the idle timeout applies */
             atomic_store_explicit(&c->state, GOC_HTTP__CS_IDLE, memory_order_release);
-            d = after(goc_now(), cfg->idle_timeout);
+            d = after(goc_now(), c->fresh ? cfg->read_header_timeout : cfg->idle_timeout);
         } else {
             d = after(c->t_req, cfg->read_header_timeout);
         }
@@ -242,81 +345,6 @@ static int read_head(conn *c)
         if (n <= 0)
             return GOC_HTTP__STOP;
     }
-}
-
-static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-/* Block for more body bytes; 0, GOC_HTTP__STOP or a status. */
-static int more_body(conn *c, int *sent_continue)
-{
-    if (c->hd.expect_continue && !*sent_continue) {
-        *sent_continue = 1;
-        if (goc_http__buf_put(&c->ob, continue_100, sizeof continue_100 - 1) < 0)
-            return 503;
-    }
-    if (goc_http__flush(c) < 0)
-        return GOC_HTTP__STOP;
-    ssize_t n = conn_read(c, after(c->t_req, c->s->cfg.read_timeout));
-    return n <= 0 ? GOC_HTTP__STOP : 0;
-}
-
-static int read_fixed_body(conn *c, size_t *consumed)
-{
-    size_t hl = c->hd.len;
-    int64_t cl = c->req.content_length;
-    int sent = 0, rc;
-
-    if (cl <= 0) {
-        *consumed = hl;
-        return 0;
-    }
-    if ((uint64_t)cl > c->s->cfg.max_body_bytes)
-        return 413;
-    size_t need = hl + (size_t)cl;
-    while (c->rlen - c->rpos < need) {
-        if (room(c, need) < 0)
-            return 503;
-        if ((rc = more_body(c, &sent)) != 0)
-            return rc;
-    }
-    c->req.body = c->rb + c->rpos + hl;
-    c->req.body_len = (size_t)cl;
-    *consumed = need;
-    return 0;
-}
-
-static int read_chunked_body(conn *c, size_t *consumed)
-{
-    const goc_http_server_config *cfg = &c->s->cfg;
-    goc_http__chunked ck;
-    size_t hl = c->hd.len, src = hl, dst = hl;
-    int sent = 0, rc;
-
-    memset(&ck, 0, sizeof ck);
-    for (;;) {
-        rc = goc_http__chunked_decode(&ck, c->rb + c->rpos, c->rlen - c->rpos,
-                                      &src, &dst, dst - hl, cfg->max_body_bytes,
-                                      cfg->max_header_bytes);
-        if (rc != GOC_HTTP__MORE)
-            break;
-        /* everything read is decoded: drop the framing bytes between */
-        c->rlen = c->rpos + dst;
-        src = dst;
-        /* 16 KiB: a size line (4 KiB at most) plus a read's worth */
-        size_t limit = hl + cfg->max_body_bytes + 16384;
-        if (c->rlen - c->rpos >= limit)
-            return 413;
-        if (room(c, c->rcap * 2 < limit ? c->rcap * 2 : limit) < 0)
-            return 503;
-        if ((rc = more_body(c, &sent)) != 0)
-            return rc;
-    }
-    if (rc != 0)
-        return rc;
-    c->req.body = c->rb + c->rpos + hl;
-    c->req.body_len = dst - hl;
-    *consumed = src;
-    return 0;
 }
 
 /* --------------------------------------------------- connection loop -- */
@@ -365,14 +393,46 @@ static void linger(conn *c)
     }
 }
 
+/* Go's globalOptionsHandler: "OPTIONS *" asks about the server, not a
+ * resource; 200 with an empty body. */
+static void options_star(goc_http_response *w)
+{
+    goc_http_add_header(w, "Content-Length", "0");
+}
+
+/* The handler returned without answering after a body read failed: answer
+ * for it (the connection closes after). */
+static void body_error_reply(conn *c)
+{
+    struct goc_http_response *w = &c->w;
+    int e = c->b.err;
+    int code = e == -EMSGSIZE ? 413 : e == -ETIMEDOUT ? 408 : e == -ENOMEM ? 500 : 400;
+
+    if (!w->head_sent && !w->written && !w->status)
+        goc_http_error(w, code, goc_http_status_text(code));
+}
+
+static void conn_state(conn *c, int state)
+{
+    const goc_http_server_config *cfg = &c->s->cfg;
+    if (cfg->conn_state)
+        cfg->conn_state(c->fd, state, cfg->conn_state_arg);
+}
+
+static int is_options_star(const goc_http_request *r)
+{
+    return r->target_len == 1 && r->target[0] == '*' && r->method_len == 7
+           && memcmp(r->method, "OPTIONS", 7) == 0;
+}
+
 static void serve_conn(conn *c)
 {
+    struct goc_http_response *w = &c->w;
+
     for (;;) {
-        size_t used = 0;
         int rc = read_head(c);
-        if (rc == 0)
-            rc = c->req.chunked ? read_chunked_body(c, &used)
-                                : read_fixed_body(c, &used);
+        if (rc == 0 && c->hd.expect_other)
+            rc = 417;                      /* as Go: unknown expectation */
         if (rc == GOC_HTTP__STOP)
             return;
         if (rc != 0) {
@@ -381,17 +441,40 @@ static void serve_conn(conn *c)
                 linger(c);
             return;
         }
-        struct goc_http_response *w = &c->w;
+        c->fresh = 0;
+        conn_state(c, GOC_HTTP_STATE_ACTIVE);
         goc_http__response_reset(w, c);
-        c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
+        goc_http__body_start(c);
+        if (is_options_star(&c->req))
+            options_star(w);
+        else
+            c->s->cfg.handler(w, &c->req, c->s->cfg.arg);
+        if (goc_http__ctx_end(c) < 0)
+            w->close = 1;
+        if (c->hijacked) {
+            conn_state(c, GOC_HTTP_STATE_HIJACKED);
+            atomic_fetch_add_explicit(&c->s->requests, c->nreq + 1, memory_order_relaxed);
+            c->nreq = 0;
+            return;                        /* conn_end leaves fd alone */
+        }
+        if (c->b.err)
+            body_error_reply(c);
+        int reuse = goc_http__body_finish(c) == 0;
+        if (!reuse)
+            w->close = 1;
         goc_http__response_finish(w);
         c->nreq++;
+        if (c->s->cfg.access_log)
+            c->s->cfg.access_log(&c->req, w, goc_now() - c->t_req, c->s->cfg.access_log_arg);
         if (w->err || w->close) {
-            if (w->err == 0)
-                goc_http__flush(c);
+            /* a body left unread: read a moment more so the client sees
+             * the answer rather than a reset */
+            if (w->err == 0 && goc_http__flush(c) == 0 && !reuse)
+                linger(c);
             return;
         }
-        consume(c, used);
+        consume(c, c->b.src);
+        conn_state(c, GOC_HTTP_STATE_IDLE);
         if (c->ob.len >= GOC_HTTP__OB_FLUSH && goc_http__flush(c) < 0)
             return;
     }
@@ -414,11 +497,18 @@ static void conn_end(conn *c)
                   && !atomic_load_explicit(&s->serving, memory_order_acquire);
     goc_mutex_unlock(&s->mu);
     atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
-    goc_close(c->fd);
+    if (!c->hijacked) {
+        conn_state(c, GOC_HTTP_STATE_CLOSED);
+        goc_close(c->fd);
+    }
+    if (c->big || c->rcap > GOC_HTTP__RB_SHRINK || c->ob.cap > GOC_HTTP__RB_SHRINK)
+        goc_http__trim(s);
     free(c->rb);
     goc_http__buf_free(&c->ob);
     goc_http__buf_free(&c->w.hb);
     goc_http__buf_free(&c->w.bb);
+    goc_http__ctx_free(c);
+    goc_http__buf_free(&c->pv);
     free(c);
     if (free_server)
         free(s);
@@ -445,6 +535,7 @@ static conn *conn_new(goc_http_server *s, int fd)
     c->fd = fd;
     c->rcap = GOC_HTTP__RB_INIT;
     c->rd = c->wd = INT64_MAX;
+    c->fresh = 1;
     atomic_init(&c->state, GOC_HTTP__CS_ACTIVE);
     return c;
 }
@@ -539,6 +630,7 @@ static void start_conn(goc_http_server *s, int fd)
     goc_mutex_unlock(&s->mu);
     atomic_fetch_add_explicit(&s->accepted, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
+    conn_state(c, GOC_HTTP_STATE_NEW);
     if (goc_go(conn_main, c) < 0) {
         conn_end(c);
     }
@@ -597,6 +689,7 @@ static size_t poke(goc_http_server *s, int all)
             goc_set_deadline(c->fd, 1, 1);
         else if (atomic_load_explicit(&c->state, memory_order_acquire) == GOC_HTTP__CS_IDLE)
             goc_set_deadline(c->fd, 1, 0);
+    goc_http__ctx_shutdown(s);
     size_t n = s->nconns;
     goc_mutex_unlock(&s->mu);
     return n;

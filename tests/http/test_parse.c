@@ -125,6 +125,33 @@ static void test_targets(void)
     CHECK(parse(" GET / HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
 }
 
+/* RFC 9112 §3.2.2 and Go's ValidHostHeader */
+static void test_host(void)
+{
+    CHECK(parse("GET http://url.ex/a HTTP/1.1\r\nHost: field.ex\r\n\r\n") == 0);
+    CHECK(streq(R.r.host, R.r.host_len, "url.ex"));
+    CHECK(parse("GET http://url.ex:8080?q HTTP/1.1\r\nHost: f\r\n\r\n") == 0);
+    CHECK(streq(R.r.host, R.r.host_len, "url.ex:8080"));
+    CHECK(parse("GET /a HTTP/1.1\r\nHost: field.ex:80\r\n\r\n") == 0);
+    CHECK(streq(R.r.host, R.r.host_len, "field.ex:80"));
+    CHECK(parse("GET /a HTTP/1.0\r\n\r\n") == 0 && R.r.host_len == 0 && R.r.host);
+    CHECK(parse("GET /a HTTP/1.1\r\nHost:\r\n\r\n") == 0 && R.r.host_len == 0);
+    CHECK(parse("GET /a HTTP/1.1\r\nHost: [fe80::1%25eth0]:8\r\n\r\n") == 0);
+    CHECK(parse("GET / HTTP/1.1\r\nHost: a b/../c\r\n\r\n") == 400);
+    CHECK(parse("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n") == 400);
+    CHECK(parse("GET / HTTP/1.1\r\nHost: u@h\r\n\r\n") == 400);
+    CHECK(parse("GET / HTTP/1.1\r\nHost: h\x80\r\n\r\n") == 400);
+    CHECK(parse("GET http://a\"b/ HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+    CHECK(parse("GET http://a.ex/ HTTP/1.1\r\n\r\n") == 400);
+    /* Expect */
+    CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n") == 0);
+    CHECK(R.hd.expect_continue == 1 && R.hd.expect_other == 0);
+    CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n\r\n") == 0);
+    CHECK(R.hd.expect_continue == 0 && R.hd.expect_other == 1);
+    CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nExpect:\r\n\r\n") == 0);
+    CHECK(R.hd.expect_continue == 0 && R.hd.expect_other == 0);
+}
+
 static void test_leading_crlf(void)
 {
     CHECK(parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
@@ -304,6 +331,32 @@ static void test_chunked(void)
     memset(longtr + 6, 'v', 2000);
     strcpy(longtr + 2006, "\r\n\r\n");
     CHECK(chunked(longtr, strlen(longtr), 1024, out, &n, &used) == 431);
+    /* chunk-extension overhead, bounded as Go >= 1.22: 16 bytes a chunk
+     * plus twice its data are free, 16 KiB beyond that in all */
+    static char ext[40000];
+    size_t e = 0;
+    for (int i = 0; i < 6; i++) {
+        e += (size_t)sprintf(ext + e, "1;");
+        memset(ext + e, 'x', 3000);
+        e += 3000;
+        e += (size_t)sprintf(ext + e, "\r\nz\r\n");
+    }
+    e += (size_t)sprintf(ext + e, "0\r\n\r\n");
+    CHECK(chunked(ext, e, 1024, out, &n, &used) == 400);
+    e = 0;
+    for (int i = 0; i < 4; i++) {                 /* 12 KiB of extensions */
+        e += (size_t)sprintf(ext + e, "1;");
+        memset(ext + e, 'x', 3000);
+        e += 3000;
+        e += (size_t)sprintf(ext + e, "\r\nz\r\n");
+    }
+    e += (size_t)sprintf(ext + e, "0\r\n\r\n");
+    CHECK(chunked(ext, e, 1024, out, &n, &used) == 0 && n == 4);
+    e = 0;
+    for (int i = 0; i < 3000; i++)                /* one-byte chunks are fine */
+        e += (size_t)sprintf(ext + e, "1\r\nz\r\n");
+    e += (size_t)sprintf(ext + e, "0\r\n\r\n");
+    CHECK(chunked(ext, e, 1 << 20, out, &n, &used) == 0 && n == 3000);
 #undef CK
 }
 
@@ -318,6 +371,7 @@ int main(void)
     test_basic();
     test_versions();
     test_targets();
+    test_host();
     test_leading_crlf();
     test_malformed();
     test_lengths();
