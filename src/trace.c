@@ -443,9 +443,12 @@ void goc__signals_init(void)
     sa.sa_sigaction = on_segv;
     sigaction(SIGSEGV, &sa, &old_segv);
     sigaction(SIGBUS, &sa, &old_bus);
-    /* SIGQUIT dumps, as Go, unless the program already handles it. */
+    /* SIGQUIT dumps, as Go, unless the program already handles it.  An
+     * ignored SIGQUIT is taken over too, as Go does: a program started in
+     * the background by a shell inherits it ignored, and kill -QUIT must
+     * still dump it. */
     sigaction(SIGQUIT, NULL, &old_quit);
-    if (old_quit.sa_handler == SIG_DFL) {
+    if (old_quit.sa_handler == SIG_DFL || old_quit.sa_handler == SIG_IGN) {
         sa.sa_sigaction = on_quit;
         sigaction(SIGQUIT, &sa, NULL);
     }

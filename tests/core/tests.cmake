@@ -70,6 +70,12 @@ goc_add_fatal_test(fatal_flush ${d}/fatal_flush.c
   ARGS deadlock closenil wgneg sigquit printing)
 if(NOT GOC_SANITIZE)
   goc_add_fatal_test(sigquit ${d}/sigquit.c "goroutine [0-9]+ \\[chan receive")
+  # Inherited as ignored (a script's background job): still dumps.
+  add_test(NAME sigquit_ignored
+    COMMAND ${CMAKE_COMMAND} -E env GOC_MAXPROCS=2
+            sh ${PROJECT_SOURCE_DIR}/tests/expect_fatal.sh "goroutine [0-9]+ \\[chan receive"
+            sh -c "trap '' QUIT; exec \"$0\"" $<TARGET_FILE:test_sigquit>)
+  set_tests_properties(sigquit_ignored PROPERTIES TIMEOUT 60 LABELS core)
 endif()
 goc_add_fatal_test(casgstatus_fatal ${d}/casgstatus_fatal.c
   "fatal error: casgstatus: bad transition waiting -> runnable of goroutine [0-9]+ \\(status running\\)")
