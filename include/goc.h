@@ -38,7 +38,11 @@
  * Environment (read by goc_main)
  *   GOC_MAXPROCS=n     number of Ps (default: CPUs in the affinity mask,
  *                      capped by the cgroup CPU quota)
- *   GOC_STACK=bytes    goroutine stack size (default 256 KiB; k/m suffixes)
+ *   GOC_STACK=bytes    goroutine stack size (default 256 KiB; k/m suffixes;
+ *                      16k..64m; a stack overflow kills the program with
+ *                      "stack overflow" and this hint)
+ *   A malformed or out-of-range value is reported on stderr and the default
+ *   is used.
  *   GOC_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1
  *   SIGQUIT prints every goroutine's state and backtrace and exits with 2.
  */

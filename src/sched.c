@@ -1819,6 +1819,18 @@ int goc_maxprocs(int n)
 
 /* ------------------------------------------------------- goc_main */
 
+/* A whole decimal number in [min, max], or false. */
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != 0 || errno != 0 || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
 static void parse_env(void)
 {
     const char *s = getenv("GOC_DEBUG");
@@ -1826,34 +1838,56 @@ static void parse_env(void)
         const char *end = strchr(s, ',');
         size_t len = end ? (size_t)(end - s) : strlen(s);
         char item[64];
-        if (len < sizeof item) {
+        if (len >= sizeof item) {
+            fprintf(stderr, "goc: GOC_DEBUG: setting \"%.*s\" too long, ignored\n",
+                    (int)len, s);
+        } else if (len > 0) {
             memcpy(item, s, len);
             item[len] = 0;
             char *eq = strchr(item, '=');
-            long v = eq ? strtol(eq + 1, NULL, 10) : 1;
+            long v = 1;
             if (eq)
                 *eq = 0;
-            if (strcmp(item, "schedtrace") == 0)
+            bool known = strcmp(item, "schedtrace") == 0 ||
+                         strcmp(item, "scheddetail") == 0 ||
+                         strcmp(item, "asyncpreemptoff") == 0;
+            if (!known)
+                fprintf(stderr, "goc: GOC_DEBUG: unknown setting \"%s\" ignored\n", item);
+            else if (eq && !parse_long(eq + 1, 0, INT32_MAX, &v))
+                fprintf(stderr, "goc: GOC_DEBUG: %s=\"%s\" is not a number >= 0, ignored\n",
+                        item, eq + 1);
+            else if (strcmp(item, "schedtrace") == 0)
                 goc__debug.schedtrace_ms = v;
             else if (strcmp(item, "scheddetail") == 0)
                 goc__debug.scheddetail = v != 0;
-            else if (strcmp(item, "asyncpreemptoff") == 0)
-                goc__debug.asyncpreemptoff = v != 0;
             else
-                fprintf(stderr, "goc: GOC_DEBUG: unknown setting \"%s\" ignored\n", item);
+                goc__debug.asyncpreemptoff = v != 0;
         }
         s = end ? end + 1 : NULL;
     }
 }
 
+/* GOC_STACK: bytes with an optional k/m suffix, STACK_MIN..STACK_MAX; 0
+ * (the default) with a warning otherwise. */
+#define STACK_MIN ((size_t)16 << 10)
+#define STACK_MAX ((size_t)64 << 20)
+
 static size_t parse_size(const char *s)
 {
     char *end;
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K')
-        v <<= 10;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20;
+    bool ok = end != s && errno == 0 && s[0] != '-';
+    if (ok && (*end == 'k' || *end == 'K'))
+        v <<= 10, end++;
+    else if (ok && (*end == 'm' || *end == 'M'))
+        v <<= 20, end++;
+    if (!ok || *end != 0 || v < STACK_MIN || v > STACK_MAX) {
+        fprintf(stderr, "goc: GOC_STACK=\"%s\" is not a size from 16k to 64m "
+                "(bytes, or with a k or m suffix); using the default %zuk\n",
+                s, goc__stack_size() >> 10);
+        return 0;
+    }
     return (size_t)v;
 }
 
@@ -1868,8 +1902,8 @@ int goc_main(void (*fn)(void *arg), void *arg)
     int32_t procs = goc__default_procs();
     const char *e = getenv("GOC_MAXPROCS");
     if (e && *e) {
-        long v = strtol(e, NULL, 10);
-        if (v > 0)
+        long v;
+        if (parse_long(e, 1, LONG_MAX, &v))
             procs = v > GOC_MAXPROCS_LIMIT ? GOC_MAXPROCS_LIMIT : (int32_t)v;
         else
             fprintf(stderr, "goc: GOC_MAXPROCS=\"%s\" is not a positive number; using %d\n", e, procs);

@@ -266,7 +266,8 @@ void goc__fatal_nodump(const char *msg) { die(msg, false); }
 
 void goc__stack_overflow(G *gp)
 {
-    say(2, "runtime: goroutine %llu stack overflow (stack %zu bytes)\n",
+    say(2, "runtime: goroutine %llu stack overflow (stack %zu bytes; "
+        "GOC_STACK=size sets every goroutine's stack, e.g. GOC_STACK=1m)\n",
         gp ? (unsigned long long)gp->goid : 0ULL, goc__stack_size());
     die("stack overflow", true);
 }

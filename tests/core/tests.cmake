@@ -60,7 +60,7 @@ goc_add_fatal_test(deadlock ${d}/deadlock.c "fatal error: all goroutines are asl
 if(NOT GOC_SANITIZE)
   # Sanitizers own SIGSEGV and use bigger frames; the guard is checked in
   # the plain build.
-  goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow")
+  goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow .*GOC_STACK=")
 endif()
 goc_add_test(pingpong_hog ${d}/pingpong_hog.c TIMEOUT 60 PROCS 1)
 # F9: a fatal error flushes stdio first (stdout is a pipe here).
@@ -79,3 +79,20 @@ if(NOT GOC_SANITIZE)
 endif()
 goc_add_fatal_test(casgstatus_fatal ${d}/casgstatus_fatal.c
   "fatal error: casgstatus: bad transition waiting -> runnable of goroutine [0-9]+ \\(status running\\)")
+
+# Bad GOC_* values are reported, never silently ignored (the program still
+# runs, with the default).
+foreach(bad "GOC_STACK=xyz|GOC_STACK=\"xyz\" is not a size"
+            "GOC_STACK=1k|GOC_STACK=\"1k\" is not a size"
+            "GOC_STACK=1g|GOC_STACK=\"1g\" is not a size"
+            "GOC_MAXPROCS=2x|GOC_MAXPROCS=\"2x\" is not a positive number"
+            "GOC_DEBUG=schedtrace=abc|schedtrace=\"abc\" is not a number")
+  string(REPLACE "|" ";" pair "${bad}")
+  list(GET pair 0 setting)
+  list(GET pair 1 regex)
+  string(REGEX REPLACE "[^A-Za-z0-9]" "_" tname "${setting}")
+  add_test(NAME env_warn_${tname}
+    COMMAND ${CMAKE_COMMAND} -E env ${setting} $<TARGET_FILE:test_basic>)
+  set_tests_properties(env_warn_${tname} PROPERTIES TIMEOUT 30 LABELS core
+    PASS_REGULAR_EXPRESSION "${regex}")
+endforeach()
