@@ -21,6 +21,9 @@
  *   resizelock (goc_maxprocs) > chan / select locks (address order) >
  *   sema root > timers(P) > sched.lock > sched.gflock >
  *   stack pool lock > allglock
+ *   ctx_lock (context.c) > chan locks; a timer's mu > ctx_lock (a context
+ *   deadline fires holding it); trace_lock (schedtrace) > sched.lock,
+ *   allglock
  *   (procresize kills Ps under sched.lock and moves their timers after
  *   unlocking it, still under resizelock so a killed P is not revived
  *   before it is drained.)
@@ -435,6 +438,8 @@ void goc__fatal(const char *msg) GOC_NORETURN;      /* dump, exit 2 */
 void goc__fatal_nodump(const char *msg) GOC_NORETURN;
 void goc__dump_goroutines(int fd);
 void goc__schedtrace(bool detailed);
+/* At exit: wait for a trace being printed to end, then print no more. */
+void goc__schedtrace_stop(void);
 const char *goc__waitreason_str(int reason);
 void goc__signals_init(void);
 void goc__signals_thread_init(M *m);

@@ -1941,6 +1941,7 @@ int goc_main(void (*fn)(void *arg), void *arg)
     /* The program's main thread waits here; it is not an M, so the main
      * goroutine may run on any M and goc_main returns on this thread. */
     goc__notesleep(&main_note);
+    goc__schedtrace_stop();   /* a block being printed ends whole, no more */
     return 0;
 }
 

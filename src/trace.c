@@ -303,7 +303,30 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 #define RACY_READS_END()   ((void)0)
 #endif
 
+/* One trace block at a time, and none once goc_main returns: the process
+ * exits then, and would cut a block short.  Lock order: trace_lock comes
+ * before sched.lock and allglock (a block reads under both). */
+static goc_lock trace_lock;
+static bool trace_stopped;
+
+void goc__schedtrace_stop(void)
+{
+    goc__lock(&trace_lock);
+    trace_stopped = true;
+    goc__unlock(&trace_lock);
+}
+
+static void schedtrace_locked(bool detailed);
+
 void goc__schedtrace(bool detailed)
+{
+    goc__lock(&trace_lock);
+    if (!trace_stopped)
+        schedtrace_locked(detailed);
+    goc__unlock(&trace_lock);
+}
+
+static void schedtrace_locked(bool detailed)
 {
     int64_t start = goc__sched.start_time;
     int64_t now = goc__nanotime();

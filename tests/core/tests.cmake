@@ -96,3 +96,10 @@ foreach(bad "GOC_STACK=xyz|GOC_STACK=\"xyz\" is not a size"
   set_tests_properties(env_warn_${tname} PROPERTIES TIMEOUT 30 LABELS core
     PASS_REGULAR_EXPRESSION "${regex}")
 endforeach()
+
+# schedtrace blocks are printed whole, even when the program exits at once.
+if(TARGET hello)
+  add_test(NAME schedtrace_whole
+    COMMAND sh ${d}/schedtrace_whole.sh $<TARGET_FILE:hello>)
+  set_tests_properties(schedtrace_whole PROPERTIES TIMEOUT 60 LABELS core)
+endif()
