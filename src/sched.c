@@ -1763,8 +1763,8 @@ static void procresize(int32_t n, P **dead)
 {
     int32_t old = nprocs();
     for (int32_t i = 0; i < n; i++) {
-        if (goc__allp[i] == NULL)
-            goc__allp[i] = newp(i);
+        if (goc__allp[i] == NULL)   /* release: sysmon scans beyond n */
+            __atomic_store_n(&goc__allp[i], newp(i), __ATOMIC_RELEASE);
         P *pp = goc__allp[i];
         if (i >= old && atomic_load(&pp->status) == P_DEAD) {
             atomic_store(&pp->status, P_IDLE);
@@ -1796,9 +1796,14 @@ static void procresize(int32_t n, P **dead)
  * killed the same way.  Lock-free scan first: nothing to do is the rule. */
 bool goc__retired_syscall_p(void)
 {
-    for (int32_t i = nprocs(); i < GOC_MAXPROCS_LIMIT && goc__allp[i]; i++)
-        if (atomic_load(&goc__allp[i]->status) == P_SYSCALL)
+    for (int32_t i = nprocs(); i < GOC_MAXPROCS_LIMIT; i++) {
+        /* Without sched.lock a grow may be making allp[i] now. */
+        P *pp = __atomic_load_n(&goc__allp[i], __ATOMIC_ACQUIRE);
+        if (pp == NULL)
+            break;
+        if (atomic_load(&pp->status) == P_SYSCALL)
             return true;
+    }
     return false;
 }
 
