@@ -1735,6 +1735,21 @@ static P *newp(int32_t id)
  * all (runtime.h). */
 static goc_lock resizelock;
 
+/* sched.lock held.  Kill pp if its M is in a blocking call (P_SYSCALL), as
+ * sysmon's retake takes such a P: goc_syscall_exit's CAS then fails and
+ * the M looks for another P.  Its queue goes global; it joins *dead. */
+static void kill_syscall_p(P *pp, P **dead)
+{
+    uint32_t st = P_SYSCALL;
+    if (pp == NULL || !atomic_compare_exchange_strong(&pp->status, &st, P_DEAD))
+        return;
+    atomic_fetch_add(&pp->syscalltick, 1);
+    atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+    p_drain_runq(pp);
+    pp->link = *dead;
+    *dead = pp;
+}
+
 /* sched.lock held.  Kills Ps >= n that no M runs: idle ones, and ones
  * whose M is in a blocking call (won from P_SYSCALL by CAS, as sysmon's
  * retake does; goc_syscall_exit then finds its P gone).  Go's procresize
@@ -1748,8 +1763,8 @@ static void procresize(int32_t n, P **dead)
 {
     int32_t old = nprocs();
     for (int32_t i = 0; i < n; i++) {
-        if (goc__allp[i] == NULL)
-            goc__allp[i] = newp(i);
+        if (goc__allp[i] == NULL)   /* release: sysmon scans beyond n */
+            __atomic_store_n(&goc__allp[i], newp(i), __ATOMIC_RELEASE);
         P *pp = goc__allp[i];
         if (i >= old && atomic_load(&pp->status) == P_DEAD) {
             atomic_store(&pp->status, P_IDLE);
@@ -1770,18 +1785,46 @@ static void procresize(int32_t n, P **dead)
             link = &pp->link;
         }
     }
-    for (int32_t i = n; i < old; i++) {
-        P *pp = goc__allp[i];
-        uint32_t st = P_SYSCALL;
-        if (pp && atomic_compare_exchange_strong(&pp->status, &st, P_DEAD)) {
-            atomic_fetch_add(&pp->syscalltick, 1);
-            atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
-            p_drain_runq(pp);
-            pp->link = *dead;
-            *dead = pp;
-        }
-    }
+    for (int32_t i = n; i < old; i++)
+        kill_syscall_p(goc__allp[i], dead);
     atomic_store(&goc__gomaxprocs, n);
+}
+
+/* sysmon, each round: a P beyond gomaxprocs that procresize saw running
+ * and that then entered a blocking call (its M never reaches retire_p
+ * before the call returns, and retake looks only below gomaxprocs) is
+ * killed the same way.  Lock-free scan first: nothing to do is the rule. */
+bool goc__retired_syscall_p(void)
+{
+    for (int32_t i = nprocs(); i < GOC_MAXPROCS_LIMIT; i++) {
+        /* Without sched.lock a grow may be making allp[i] now. */
+        P *pp = __atomic_load_n(&goc__allp[i], __ATOMIC_ACQUIRE);
+        if (pp == NULL)
+            break;
+        if (atomic_load(&pp->status) == P_SYSCALL)
+            return true;
+    }
+    return false;
+}
+
+void goc__kill_retired_syscall_ps(void)
+{
+    if (!goc__retired_syscall_p())
+        return;
+    P *dead = NULL;
+    goc__lock(&resizelock);
+    goc__lock(&goc__sched.lock);
+    for (int32_t i = nprocs(); i < GOC_MAXPROCS_LIMIT && goc__allp[i]; i++)
+        kill_syscall_p(goc__allp[i], &dead);
+    goc__unlock(&goc__sched.lock);
+    while (dead) {
+        P *pp = dead;
+        dead = pp->link;
+        p_drain_caches(pp);
+    }
+    goc__unlock(&resizelock);
+    if (atomic_load(&goc__sched.runqsize) != 0)
+        goc__wakep();
 }
 
 static void resize(int32_t n)

@@ -29,7 +29,10 @@ void goc_syscall_enter(void)
         goc__casgstatus_fail(gp, G_RUNNING, G_SYSCALL);
     pp->sm_syscallwhen = 0;
     atomic_store_explicit(&pp->status, P_SYSCALL, memory_order_release);
-    if (atomic_load(&goc__sched.sysmonwait))
+    /* A P that goc_maxprocs removed while we ran: sysmon kills it now
+     * (sched.lock orders this with its deep-sleep check). */
+    if (atomic_load(&goc__sched.sysmonwait) ||
+        unlikely(pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed)))
         goc__sysmon_wake();
 }
 

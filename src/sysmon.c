@@ -10,6 +10,8 @@
  *     the flag always, the signal only to a thread on a CPU (F8); and take
  *     back the P of an M that has been in a blocking call for more than one
  *     sysmon tick when there is other work (handoffp);
+ *   - kill a P beyond gomaxprocs whose M entered a blocking call after
+ *     goc_maxprocs shrank (sched.c, as procresize does);
  *   - print schedtrace every GOC_DEBUG=schedtrace=MS.
  * It sleeps 20 us, doubling after 1 ms of nothing to do, up to 10 ms; when
  * every P is idle (and no schedtrace) it sleeps deeply on sysmonnote until
@@ -205,7 +207,11 @@ static void *sysmon(void *arg)
         if (goc__debug.schedtrace_ms <= 0 &&
             atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs)) {
             goc__lock(&goc__sched.lock);
-            if (atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs)) {
+            /* A P beyond gomaxprocs in a blocking call is not idle: it is
+             * ours to kill (goc_syscall_enter wakes us for one under this
+             * lock, so the scan cannot miss it). */
+            if (atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs) &&
+                !goc__retired_syscall_p()) {
                 atomic_store(&goc__sched.sysmonwait, 1);
                 goc__noteclear(&goc__sched.sysmonnote);
                 goc__unlock(&goc__sched.lock);
@@ -229,6 +235,7 @@ static void *sysmon(void *arg)
             }
         }
         goc__preempt_unwedge(now, UNWEDGE_NS, thread_blocked);
+        goc__kill_retired_syscall_ps();
         if (retake(now) != 0)
             idle = 0;
         else

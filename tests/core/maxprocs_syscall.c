@@ -13,6 +13,7 @@
 static goc_chan *info;
 static goc_timer *tm;
 static _Atomic int ran;
+static _Atomic int late, shrunk;   /* enter the call only after the shrink */
 
 static int my_p(void)
 {
@@ -34,16 +35,22 @@ static void w(void *arg)
     if (id != 1)
         return;
     goc_go(queued, NULL);                 /* P1's runnext */
+    if (atomic_load(&late)) {
+        /* procresize sees P1 running and leaves it to its M, which then
+         * blocks before it ever schedules: sysmon must kill P1. */
+        int64_t t0 = goc_now();
+        while (!atomic_load(&shrunk) && goc_now() - t0 < 1000LL * 1000 * 1000)
+            ;
+    }
     goc_syscall_enter();
     usleep(1500 * 1000);
     goc_syscall_exit();
 }
 
-static void main_g(void *arg)
+static void one(void)
 {
-    (void)arg;
-    info = goc_chan_make(sizeof(int), 1);
     for (int attempt = 0; attempt < 200; attempt++) {
+        atomic_store(&shrunk, 0);
         if (goc_maxprocs(0) != 2)
             goc_maxprocs(2);
         if (my_p() != 0) {
@@ -60,6 +67,7 @@ static void main_g(void *arg)
         }
         int64_t t0 = goc_now();
         goc_maxprocs(1);                  /* P1 is in the blocking call */
+        atomic_store(&shrunk, 1);
         int64_t when;
         goc_chan_recv(goc_timer_chan(tm), &when);
         int64_t ms = (goc_now() - t0) / 1000000;
@@ -69,10 +77,22 @@ static void main_g(void *arg)
             goc_sleep(1000 * 1000);
         }
         goc_timer_free(tm);
-        printf("ok: attempt %d, timer after %lld ms\n", attempt, (long long)ms);
+        printf("ok: %s the shrink: attempt %d, timer after %lld ms\n",
+               atomic_load(&late) ? "call after" : "call before", attempt, (long long)ms);
+        /* Let the blocked call return before the next round. */
+        goc_sleep(1600LL * 1000 * 1000);
         return;
     }
     printf("ok: could not arrange the schedule (machine too loaded); nothing checked\n");
+}
+
+static void main_g(void *arg)
+{
+    (void)arg;
+    info = goc_chan_make(sizeof(int), 1);
+    one();
+    atomic_store(&late, 1);
+    one();
 }
 
 int main(void) { return goc_main(main_g, NULL); }
