@@ -88,19 +88,9 @@ static struct {
     _Atomic size_t nchunks;
     char        *cur;                /* chunk being carved */
     _Atomic size_t nprotected;       /* fallback guards made by mprotect */
-    goc_stack   *ready;              /* prepared by the carver, never run */
-    size_t       nready;
     size_t       cur_used;
 } pool;
 
-enum { CARVER_AFTER = 8, READY_LOW = 256, READY_HIGH = 512 };
-
-static struct {
-    goc_note        note;
-    _Atomic int     idle;            /* asleep, or about to: wake it */
-    _Atomic int     state;           /* 0 none, 1 starting/running, -1 failed */
-    _Atomic int     sync_carves;
-} carver;
 
 static size_t stack_size = 256 << 10;  /* usable bytes, page multiple */
 static size_t slot_size;
@@ -111,8 +101,6 @@ static bool   use_guard_madvise;
  * forked child must not use (it names the parent): the child forgets it. */
 static int    self_fd = -1;
 static bool   batch_guard, batch_populate;
-
-static void carver_forget_in_child(void);
 
 static long pmadvise(struct iovec *iov, size_t n, int advice)
 {
@@ -182,11 +170,6 @@ void goc__stack_init(size_t size)
             probe_batching(probe + page);
         munmap(probe, 3 * page);
     }
-    pthread_atfork(NULL, NULL, carver_forget_in_child);
-    /* GOC_STACK_NOCARVER=1: Ms carve every stack themselves, to measure
-     * what the carver thread saves. */
-    if (getenv("GOC_STACK_NOCARVER") != NULL)
-        atomic_store(&carver.state, -1);
 }
 
 size_t goc__stack_size(void) { return stack_size; }
@@ -270,98 +253,16 @@ static void prepare(char *first, size_t k, goc_stack **out)
     }
 }
 
-/* ------------------------------------------------------------- carver
- * A spawn storm needs a fresh page per goroutine, and on a virtual machine
- * each costs microseconds of kernel time (zeroing, accounting, page tables)
- * that the spawning M would otherwise spend itself.  Once Ms have carved
- * synchronously CARVER_AFTER times, a background thread (not an M: it runs
- * no goroutine and takes no P) keeps up to READY_HIGH prepared stacks in
- * pool.ready, refilling when an M takes it below READY_LOW.  Ms still carve
- * for themselves whenever pool.ready is empty, so the two fault in
- * parallel; on a busy machine the thread merely moves the same kernel work.
- * Cost when idle: one sleeping thread, and at most READY_HIGH committed
- * pages (2 MiB) that the next goroutines use. */
-
-static void *carver_main(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        for (;;) {
-            goc__lock(&pool.lock);
-            size_t ready = pool.nready;
-            char *first = NULL;
-            size_t k = ready < READY_HIGH ? reserve(&first, CARVE_BATCH) : 0;
-            goc__unlock(&pool.lock);
-            if (k == 0)
-                break;
-            goc_stack *out[CARVE_BATCH];
-            prepare(first, k, out);
-            goc__lock(&pool.lock);
-            out[k - 1]->next = pool.ready;
-            pool.ready = out[0];
-            pool.nready += k;
-            goc__unlock(&pool.lock);
-        }
-        goc__noteclear(&carver.note);
-        atomic_store(&carver.idle, 1);
-        goc__lock(&pool.lock);
-        bool need = pool.nready < READY_LOW;
-        goc__unlock(&pool.lock);
-        if (need && atomic_exchange(&carver.idle, 0) == 1)
-            continue;                /* nobody will wake us: go on */
-        goc__notesleep(&carver.note);
-    }
-    return NULL;
-}
-
-static void carver_wake(void)
-{
-    if (atomic_exchange(&carver.idle, 0) == 1)
-        goc__notewakeup(&carver.note);
-}
-
-static void carver_start(void)
-{
-    int zero = 0;
-    if (!atomic_compare_exchange_strong(&carver.state, &zero, 1))
-        return;
-    pthread_attr_t attr;
-    pthread_t t;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);   /* inherited: no signals */
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 << 10);
-    if (pthread_create(&t, &attr, carver_main, NULL) != 0)
-        atomic_store(&carver.state, -1);     /* Ms carve for themselves */
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-static void carver_forget_in_child(void)
-{
-    /* The thread did not survive fork: a child that spawns starts another. */
-    atomic_store(&carver.state, 0);
-    atomic_store(&carver.idle, 0);
-    atomic_store(&carver.sync_carves, 0);
-    goc__noteclear(&carver.note);
-}
-
 static goc_stack *pool_get(P *pp)
 {
     goc__lock(&pool.lock);
     goc_stack *first = NULL;
-    /* Refill the P's cache with a batch, return one: spilled stacks first
-     * (warm), then the carver's. */
+    /* Refill the P's cache with a batch of spilled stacks, return one. */
     for (int i = 0; i < CACHE_BATCH; i++) {
         goc_stack *s = pool.free;
         if (s != NULL) {
             pool.free = s->next;
             pool.nfree--;
-        } else if ((s = pool.ready) != NULL) {
-            pool.ready = s->next;
-            pool.nready--;
         } else {
             break;
         }
@@ -375,13 +276,12 @@ static goc_stack *pool_get(P *pp)
             pp->stackcachecnt++;
         }
     }
-    bool low = pool.nready < READY_LOW;
     char *slots = NULL;
     size_t k = first == NULL ? reserve(&slots, pp ? CARVE_BATCH : 1) : 0;
     goc__unlock(&pool.lock);
     if (k > 0) {
-        /* Nothing prepared: carve for ourselves, outside the lock.  A P
-         * takes the batch (its cache was empty, so it stays under
+        /* Nothing spilled: carve, outside the lock (the slots are ours;
+         * two Ps carve in parallel).  A P takes the batch (its cache was empty, so it stays under
          * CACHE_MAX); a P-less caller takes one. */
         goc_stack *fresh[CARVE_BATCH];
         prepare(slots, k, fresh);
@@ -391,12 +291,7 @@ static goc_stack *pool_get(P *pp)
             pp->stackcache = fresh[i];
             pp->stackcachecnt++;
         }
-        if (atomic_load_explicit(&carver.state, memory_order_relaxed) == 0 &&
-            atomic_fetch_add(&carver.sync_carves, 1) + 1 >= CARVER_AFTER)
-            carver_start();
     }
-    if (low && atomic_load_explicit(&carver.state, memory_order_relaxed) == 1)
-        carver_wake();
     return first;
 }
 
