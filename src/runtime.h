@@ -298,7 +298,8 @@ struct goc_p {
     _Atomic bool     preempt;
     /* sysmon's view (retake) */
     uint32_t         sm_schedtick, sm_syscalltick;
-    int64_t          sm_schedwhen, sm_syscallwhen;
+    int64_t          sm_schedwhen;
+    _Atomic int64_t  sm_syscallwhen;  /* goc_syscall_enter zeroes it too */
     M               *sm_cpum;      /* whose thread CPU clock sm_cpu is */
     int64_t          sm_cpu, sm_cpuwhen; /* its value, and when read */
     int32_t          sm_oncpu;     /* looks in a row that saw it on a CPU */

@@ -165,16 +165,17 @@ static uint32_t retake(int64_t now)
         /* Retake if it has been in the call for more than one sysmon tick
          * (at least 20 us). */
         uint32_t t = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
-        if (!sysretake && (pp->sm_syscalltick != t || pp->sm_syscallwhen == 0)) {
+        int64_t since = atomic_load_explicit(&pp->sm_syscallwhen, memory_order_relaxed);
+        if (!sysretake && (pp->sm_syscalltick != t || since == 0)) {
             pp->sm_syscalltick = t;
-            pp->sm_syscallwhen = now;
+            atomic_store_explicit(&pp->sm_syscallwhen, now, memory_order_relaxed);
             continue;
         }
         /* Keep it if there is nothing else to do and others can look for
          * work, for up to 10 ms. */
         if (goc__runqempty(pp) &&
             atomic_load(&goc__sched.nmspinning) + atomic_load(&goc__sched.npidle) > 0 &&
-            pp->sm_syscallwhen + POLL_AGE_NS > now)
+            since + POLL_AGE_NS > now)
             continue;
         uint32_t want = P_SYSCALL;
         if (atomic_compare_exchange_strong(&pp->status, &want, P_IDLE)) {
