@@ -299,9 +299,8 @@ struct goc_p {
     /* sysmon's view (retake) */
     uint32_t         sm_schedtick, sm_syscalltick;
     int64_t          sm_schedwhen, sm_syscallwhen;
-    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is */
-    int64_t          sm_cpu, sm_cpuwhen; /* its value, and when read */
-    int32_t          sm_oncpu;     /* looks in a row that saw it on a CPU */
+    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is (F8) */
+    int64_t          sm_cpu, sm_cpuwhen; /* its value at the slice's start, and when */
     uint32_t         rand_state;
 };
 

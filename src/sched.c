@@ -1378,11 +1378,40 @@ void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m))
     goc__notewakeup(&lm->park);
 }
 
-/* sysmon: start an M for an idle P when the preempt path could not. */
+/* sched.lock held.  Take an idle P whose local queue is not empty off the
+ * idle list (only goc__preempt_park leaves one there). */
+static P *pidleget_work(void)
+{
+    for (P **link = &goc__sched.pidle; *link != NULL; link = &(*link)->link) {
+        P *pp = *link;
+        if (!goc__runqempty(pp)) {
+            *link = pp->link;
+            pp->link = NULL;
+            atomic_fetch_sub(&goc__sched.npidle, 1);
+            return pp;
+        }
+    }
+    return NULL;
+}
+
+/* sysmon: start an M for an idle P when the preempt path could not.  Every
+ * idle P with local work gets one: needm is a flag, and two preemptions
+ * that each idled a P with work before sysmon's round set it once (the
+ * soak's preempt workload hung at P=2 with a P idle, its queue holding the
+ * G that would end the spin, and an M idle).  Then one M as before for
+ * work elsewhere (the global queue, lockedq, a timer). */
 void goc__sysmon_startm(void)
 {
     if (!atomic_exchange(&goc__sched.needm, false))
         return;
+    for (;;) {
+        goc__lock(&goc__sched.lock);
+        P *pp = pidleget_work();
+        goc__unlock(&goc__sched.lock);
+        if (pp == NULL)
+            break;
+        startm(pp, false);
+    }
     startm(NULL, false);
 }
 
