@@ -392,7 +392,6 @@ void goc__wake_netpoller(int64_t when);
 void goc__mcall(void (*fn)(G *gp));   /* switch to g0, run fn(gp) there */
 void goc__handoffp(P *pp);
 bool goc__exitsyscall_pidle(M *m);
-void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
 /* g0 action of an async preemption (preempt.c): the G keeps this M; the M
  * hands its P on and waits for one (see the essay in preempt.c). */
 void goc__preempt_park(G *gp);
