@@ -736,6 +736,13 @@ int goc_go(void (*fn)(void *arg), void *arg)
         if (goc__runqlen(pp) >= SPAWN_YIELD && atomic_load_explicit(&main_started, memory_order_relaxed))
             goc__mcall(goyield_m);
     } else {
+        /* No P (a foreign thread, a blocking call, a G running P-less after
+         * preemption): the global queue.  The M's count goes back down here
+         * too: leaked, it left m->locks > 0 for good and the signal never
+         * again preempted a G on that M (soak: preempt + syscalls, a
+         * spinner unpreempted for 10 s, m->locks 257). */
+        if (m)
+            m->locks--;
         goc__lock(&goc__sched.lock);
         goc__globrunqput(newg);
         goc__unlock(&goc__sched.lock);
