@@ -398,6 +398,7 @@ void goc__preempt_park(G *gp);
 void goc__sysmon_startm(void);          /* sysmon: act on sched.needm */
 void goc__kill_retired_syscall_ps(void);/* sysmon: Ps >= gomaxprocs in a call */
 bool goc__retired_syscall_p(void);      /* is there one (lock-free scan) */
+bool goc__retired_busy_p(void);         /* or one running a G */
 /* sysmon: resume the longest-waiting preempted G without a P if it has
  * waited over ns and some P's thread is blocked in the kernel. */
 void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m));

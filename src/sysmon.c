@@ -145,11 +145,22 @@ static uint32_t retake(int64_t now)
 {
     uint32_t n = 0;
     int32_t np = atomic_load(&goc__gomaxprocs);
-    for (int32_t i = 0; i < np; i++) {
-        P *pp = goc__allp[i];
-        if (pp == NULL)
+    /* Beyond gomaxprocs too: a P that goc_maxprocs removed while its M ran
+     * a G keeps running it until it parks (retire_p), and a G that never
+     * parks must still be preempted (soak: maxprocs + preempt, a spinner
+     * on a removed P ran 10 s).  Its blocking calls are not retaken here
+     * (goc__kill_retired_syscall_ps kills such a P). */
+    for (int32_t i = 0; i < GOC_MAXPROCS_LIMIT; i++) {
+        /* Without sched.lock a grow may be making allp[i] now. */
+        P *pp = __atomic_load_n(&goc__allp[i], __ATOMIC_ACQUIRE);
+        if (pp == NULL) {
+            if (i >= np)
+                break;
             continue;
+        }
         uint32_t s = atomic_load(&pp->status);
+        if (i >= np && s != P_RUNNING)
+            continue;
         bool sysretake = false;
         if (s == P_RUNNING || s == P_SYSCALL) {
             uint32_t t = atomic_load_explicit(&pp->schedtick, memory_order_relaxed);
@@ -210,9 +221,10 @@ static void *sysmon(void *arg)
             goc__lock(&goc__sched.lock);
             /* A P beyond gomaxprocs in a blocking call is not idle: it is
              * ours to kill (goc_syscall_enter wakes us for one under this
-             * lock, so the scan cannot miss it). */
+             * lock, so the scan cannot miss it); nor is one still running a
+             * G, ours to preempt (procresize and startm hold this lock). */
             if (atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs) &&
-                !goc__retired_syscall_p()) {
+                !goc__retired_busy_p()) {
                 atomic_store(&goc__sched.sysmonwait, 1);
                 goc__noteclear(&goc__sched.sysmonnote);
                 goc__unlock(&goc__sched.lock);
