@@ -298,11 +298,9 @@ struct goc_p {
     _Atomic bool     preempt;
     /* sysmon's view (retake) */
     uint32_t         sm_schedtick, sm_syscalltick;
-    int64_t          sm_schedwhen;
-    _Atomic int64_t  sm_syscallwhen;  /* goc_syscall_enter zeroes it too */
-    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is */
-    int64_t          sm_cpu, sm_cpuwhen; /* its value, and when read */
-    int32_t          sm_oncpu;     /* looks in a row that saw it on a CPU */
+    int64_t          sm_schedwhen, sm_syscallwhen;
+    M               *sm_cpum;      /* whose thread CPU clock sm_cpu is (F8) */
+    int64_t          sm_cpu, sm_cpuwhen; /* its value at the slice's start, and when */
     uint32_t         rand_state;
 };
 
@@ -394,13 +392,13 @@ void goc__wake_netpoller(int64_t when);
 void goc__mcall(void (*fn)(G *gp));   /* switch to g0, run fn(gp) there */
 void goc__handoffp(P *pp);
 bool goc__exitsyscall_pidle(M *m);
-void goc__retake_p(P *pp);              /* sysmon: P_SYSCALL -> handed off */
 /* g0 action of an async preemption (preempt.c): the G keeps this M; the M
  * hands its P on and waits for one (see the essay in preempt.c). */
 void goc__preempt_park(G *gp);
 void goc__sysmon_startm(void);          /* sysmon: act on sched.needm */
 void goc__kill_retired_syscall_ps(void);/* sysmon: Ps >= gomaxprocs in a call */
 bool goc__retired_syscall_p(void);      /* is there one (lock-free scan) */
+bool goc__retired_busy_p(void);         /* or one running a G */
 /* sysmon: resume the longest-waiting preempted G without a P if it has
  * waited over ns and some P's thread is blocked in the kernel. */
 void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m));

@@ -736,6 +736,13 @@ int goc_go(void (*fn)(void *arg), void *arg)
         if (goc__runqlen(pp) >= SPAWN_YIELD && atomic_load_explicit(&main_started, memory_order_relaxed))
             goc__mcall(goyield_m);
     } else {
+        /* No P (a foreign thread, a blocking call, a G running P-less after
+         * preemption): the global queue.  The M's count goes back down here
+         * too: leaked, it left m->locks > 0 for good and the signal never
+         * again preempted a G on that M (soak: preempt + syscalls, a
+         * spinner unpreempted for 10 s, m->locks 257). */
+        if (m)
+            m->locks--;
         goc__lock(&goc__sched.lock);
         goc__globrunqput(newg);
         goc__unlock(&goc__sched.lock);
@@ -1300,10 +1307,23 @@ void goc__preempt_park(G *gp)
     casgstatus(gp, G_RUNNING, G_RUNNABLE);
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
-    if (!other_work(m->p) || m->p->id >= nprocs()) {
-        /* Nothing else wants this P: a new time slice at once.  A P that
-         * goc_maxprocs removed is retired by findrunnable at the G's next
-         * park (retire_p moves its queue and timers; it may malloc). */
+    if (m->p->id >= nprocs() && !goc__runqempty(m->p)) {
+        /* A P that goc_maxprocs removed: its queue goes global now, so the
+         * Ps that remain run it (a G that never parks would otherwise keep
+         * it there for good, soak: a spinner waiting for the G it queued).
+         * The P is then handed on below, its queue empty as an idle P's. */
+        goc__lock(&goc__sched.lock);
+        p_drain_runq(m->p);
+        goc__unlock(&goc__sched.lock);
+        globrunq_order();
+    }
+    if (!other_work(m->p) && m->p->id < nprocs()) {
+        /* Nothing else wants this P: a new time slice at once.  Not so a
+         * P that goc_maxprocs removed: it goes to another M, whose
+         * findrunnable retires it (retire_p moves its timers, which may
+         * malloc, not here), and the G waits for a P that remains (a timer
+         * on such a P resumed forever by its spinner never fired: the
+         * soak's set_flag slept there while the spinner waited for it). */
         m->resume = gp;
         m->resume_fresh = true;
         return;
@@ -1378,11 +1398,40 @@ void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m))
     goc__notewakeup(&lm->park);
 }
 
-/* sysmon: start an M for an idle P when the preempt path could not. */
+/* sched.lock held.  Take an idle P whose local queue is not empty off the
+ * idle list (only goc__preempt_park leaves one there). */
+static P *pidleget_work(void)
+{
+    for (P **link = &goc__sched.pidle; *link != NULL; link = &(*link)->link) {
+        P *pp = *link;
+        if (!goc__runqempty(pp)) {
+            *link = pp->link;
+            pp->link = NULL;
+            atomic_fetch_sub(&goc__sched.npidle, 1);
+            return pp;
+        }
+    }
+    return NULL;
+}
+
+/* sysmon: start an M for an idle P when the preempt path could not.  Every
+ * idle P with local work gets one: needm is a flag, and two preemptions
+ * that each idled a P with work before sysmon's round set it once (the
+ * soak's preempt workload hung at P=2 with a P idle, its queue holding the
+ * G that would end the spin, and an M idle).  Then one M as before for
+ * work elsewhere (the global queue, lockedq, a timer). */
 void goc__sysmon_startm(void)
 {
     if (!atomic_exchange(&goc__sched.needm, false))
         return;
+    for (;;) {
+        goc__lock(&goc__sched.lock);
+        P *pp = pidleget_work();
+        goc__unlock(&goc__sched.lock);
+        if (pp == NULL)
+            break;
+        startm(pp, false);
+    }
     startm(NULL, false);
 }
 
@@ -1794,18 +1843,25 @@ static void procresize(int32_t n, P **dead)
  * and that then entered a blocking call (its M never reaches retire_p
  * before the call returns, and retake looks only below gomaxprocs) is
  * killed the same way.  Lock-free scan first: nothing to do is the rule. */
-bool goc__retired_syscall_p(void)
+static bool retired_p_in(uint32_t st1, uint32_t st2)
 {
     for (int32_t i = nprocs(); i < GOC_MAXPROCS_LIMIT; i++) {
         /* Without sched.lock a grow may be making allp[i] now. */
         P *pp = __atomic_load_n(&goc__allp[i], __ATOMIC_ACQUIRE);
         if (pp == NULL)
             break;
-        if (atomic_load(&pp->status) == P_SYSCALL)
+        uint32_t st = atomic_load(&pp->status);
+        if (st == st1 || st == st2)
             return true;
     }
     return false;
 }
+
+bool goc__retired_syscall_p(void) { return retired_p_in(P_SYSCALL, P_SYSCALL); }
+
+/* sysmon's deep-sleep check: a P beyond gomaxprocs still running a G (or
+ * in a blocking call) is not idle: its G must be preempted (retake). */
+bool goc__retired_busy_p(void) { return retired_p_in(P_SYSCALL, P_RUNNING); }
 
 void goc__kill_retired_syscall_ps(void)
 {

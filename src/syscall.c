@@ -27,8 +27,10 @@ void goc_syscall_enter(void)
     atomic_fetch_add(&goc__sched.nsyscall, 1);
     if (!goc__casgstatus(gp, G_RUNNING, G_SYSCALL))
         goc__casgstatus_fail(gp, G_RUNNING, G_SYSCALL);
-    /* sysmon's clock for this call restarts (sysmon writes it too). */
-    atomic_store_explicit(&pp->sm_syscallwhen, 0, memory_order_relaxed);
+    /* No reset of sysmon's sm_syscallwhen here (a data race with retake,
+     * TSan): every way out of P_SYSCALL bumps syscalltick (exit's fast
+     * path, retake, kill_syscall_p), so sysmon sees a new call by its tick,
+     * as Go's does. */
     atomic_store_explicit(&pp->status, P_SYSCALL, memory_order_release);
     /* A P that goc_maxprocs removed while we ran: sysmon kills it now
      * (sched.lock orders this with its deep-sleep check). */

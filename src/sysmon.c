@@ -32,10 +32,6 @@
 #define UNWEDGE_NS       (10 * 1000 * 1000)   /* a preempted G's wait for a P
                                                  before it may run P-less */
 
-/* Set by a look that could not yet tell whether a thread is on a CPU: the
- * next round comes after the shortest sleep, so the two looks are close. */
-static bool look_again_soon;
-
 static int64_t thread_cputime(M *m)
 {
     struct timespec ts;
@@ -49,42 +45,47 @@ static int64_t thread_cputime(M *m)
  * library's blocking call without telling us, and SIGURG would cut them
  * short (EINTR, which SA_RESTART does not prevent for the sleeps and poll;
  * sleep(3) returns early).  A thread blocked in the kernel accrues no CPU
- * time: signal only one whose CPU clock ran for at least half the wall time
- * of each of ONCPU_LOOKS consecutive windows, each at most ONCPU_WINDOW_NS
- * long (sysmon rounds at the shortest sleep): a thread going from one sleep
- * to the next runs some microseconds in between, which must not count.
- * Then /proc must agree (thread_state).  A thread that enters a blocking
- * call between the last look and the signal's delivery (microseconds) can
- * still see
- * EINTR, as any program's threads can from a signal; one descheduled by
- * the OS for the whole window is not signalled this round and gets the
- * cooperative flag alone.  Costs one clock_gettime per look, made only for
- * a G already over its 10 ms slice. */
-#define ONCPU_WINDOW_NS (2 * 1000 * 1000)
-#define ONCPU_LOOKS     2     /* windows in a row before the /proc check below:
-                                 a thread between two calls rarely fills two */
+ * time.  sysmon reads the thread's CPU clock when it first sees a time
+ * slice (slice_begin, from retake); when the slice is over 10 ms it signals
+ * only a thread whose CPU clock ran for at least 1/ONCPU_SHARE of the wall
+ * time since then, and only if /proc says it is running now
+ * (thread_state).  The window is the whole slice (10 ms or more), not a
+ * few ms: a CPU-bound thread sharing its CPU with other processes gets a
+ * fraction of it in every window and would never pass a "half the wall
+ * time of two 2 ms windows" test (the soak's preempt workload spun 10 s
+ * unpreempted on a loaded 2-CPU machine); a thread asleep in usleep or
+ * poll for the slice accrues only its wake-ups (microseconds, some hundred
+ * with steal time), far below 1/8 of 10 ms.  A thread that enters a
+ * blocking call between the look and the signal's delivery (microseconds)
+ * can still see EINTR, as any program's threads can from a signal.  Costs
+ * one clock_gettime per new slice sysmon sees and one per look at a G over
+ * its slice. */
+#define ONCPU_SHARE   8
+#define ONCPU_MIN_NS  (4 * 1000 * 1000)  /* the least window that decides */
+
+static void slice_begin(P *pp)
+{
+    M *m = atomic_load_explicit(&pp->m, memory_order_acquire);
+    pp->sm_cpum = m;
+    pp->sm_cpu = m != NULL ? thread_cputime(m) : -1;
+    pp->sm_cpuwhen = goc__nanotime();
+}
 
 static bool thread_on_cpu(P *pp, M *m)
 {
     int64_t c = thread_cputime(m);
     if (c < 0)
         return false;
-    /* The wall time of this very read: sysmon itself may have been
-     * descheduled since its round began. */
-    int64_t now = goc__nanotime();
-    int64_t wall = now - pp->sm_cpuwhen;
-    bool fresh = pp->sm_cpum == m && wall > 0 && wall <= ONCPU_WINDOW_NS;
-    bool moved = fresh && 2 * (c - pp->sm_cpu) >= wall;
-    pp->sm_cpum = m;
-    pp->sm_cpu = c;
-    pp->sm_cpuwhen = now;
-    pp->sm_oncpu = moved ? pp->sm_oncpu + 1 : 0;
-    /* Hurry the next look only while it can decide something: not for a
-     * thread seen blocked (sysmon backs off as usual; a thread asleep in
-     * sleep(1) must not keep it waking every 20 us). */
-    if (!fresh || (moved && pp->sm_oncpu < ONCPU_LOOKS))
-        look_again_soon = true;
-    return pp->sm_oncpu >= ONCPU_LOOKS;
+    if (pp->sm_cpum != m || pp->sm_cpu < 0) {
+        /* Another thread holds the P than at the slice's start: measure
+         * it from now. */
+        pp->sm_cpum = m;
+        pp->sm_cpu = c;
+        pp->sm_cpuwhen = goc__nanotime();
+        return false;
+    }
+    int64_t wall = goc__nanotime() - pp->sm_cpuwhen;
+    return wall >= ONCPU_MIN_NS && ONCPU_SHARE * (c - pp->sm_cpu) >= wall;
 }
 
 /* The kernel's word on m's thread right now, from /proc/self/task/TID/stat:
@@ -144,17 +145,29 @@ static uint32_t retake(int64_t now)
 {
     uint32_t n = 0;
     int32_t np = atomic_load(&goc__gomaxprocs);
-    for (int32_t i = 0; i < np; i++) {
-        P *pp = goc__allp[i];
-        if (pp == NULL)
+    /* Beyond gomaxprocs too: a P that goc_maxprocs removed while its M ran
+     * a G keeps running it until it parks (retire_p), and a G that never
+     * parks must still be preempted (soak: maxprocs + preempt, a spinner
+     * on a removed P ran 10 s).  Its blocking calls are not retaken here
+     * (goc__kill_retired_syscall_ps kills such a P). */
+    for (int32_t i = 0; i < GOC_MAXPROCS_LIMIT; i++) {
+        /* Without sched.lock a grow may be making allp[i] now. */
+        P *pp = __atomic_load_n(&goc__allp[i], __ATOMIC_ACQUIRE);
+        if (pp == NULL) {
+            if (i >= np)
+                break;
             continue;
+        }
         uint32_t s = atomic_load(&pp->status);
+        if (i >= np && s != P_RUNNING)
+            continue;
         bool sysretake = false;
         if (s == P_RUNNING || s == P_SYSCALL) {
             uint32_t t = atomic_load_explicit(&pp->schedtick, memory_order_relaxed);
             if (pp->sm_schedtick != t) {
                 pp->sm_schedtick = t;
                 pp->sm_schedwhen = now;
+                slice_begin(pp);
             } else if (pp->sm_schedwhen + FORCE_PREEMPT_NS <= now) {
                 preemptone(pp);
                 sysretake = true;
@@ -165,10 +178,10 @@ static uint32_t retake(int64_t now)
         /* Retake if it has been in the call for more than one sysmon tick
          * (at least 20 us). */
         uint32_t t = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
-        int64_t since = atomic_load_explicit(&pp->sm_syscallwhen, memory_order_relaxed);
+        int64_t since = pp->sm_syscallwhen;   /* sysmon's own field */
         if (!sysretake && (pp->sm_syscalltick != t || since == 0)) {
             pp->sm_syscalltick = t;
-            atomic_store_explicit(&pp->sm_syscallwhen, now, memory_order_relaxed);
+            pp->sm_syscallwhen = now;
             continue;
         }
         /* Keep it if there is nothing else to do and others can look for
@@ -195,13 +208,12 @@ static void *sysmon(void *arg)
     pthread_sigmask(SIG_SETMASK, &all, NULL);
     int64_t delay = 0, idle = 0, lasttrace = 0;
     for (;;) {
-        if (idle == 0 || look_again_soon)
+        if (idle == 0)
             delay = 20;
         else if (idle > 50)
             delay *= 2;      /* start doubling after 1 ms of nothing */
         if (delay > 10 * 1000)
             delay = 10 * 1000;
-        look_again_soon = false;
         goc__usleep(delay);
         goc__sysmon_startm();
         int64_t now = goc__nanotime();
@@ -210,9 +222,10 @@ static void *sysmon(void *arg)
             goc__lock(&goc__sched.lock);
             /* A P beyond gomaxprocs in a blocking call is not idle: it is
              * ours to kill (goc_syscall_enter wakes us for one under this
-             * lock, so the scan cannot miss it). */
+             * lock, so the scan cannot miss it); nor is one still running a
+             * G, ours to preempt (procresize and startm hold this lock). */
             if (atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs) &&
-                !goc__retired_syscall_p()) {
+                !goc__retired_busy_p()) {
                 atomic_store(&goc__sched.sysmonwait, 1);
                 goc__noteclear(&goc__sched.sysmonnote);
                 goc__unlock(&goc__sched.lock);

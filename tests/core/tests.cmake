@@ -42,6 +42,12 @@ if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
   # Signal preemption is off under sanitizers: nothing to interrupt there.
   goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
+  # Both ways on a CPU shared with three spinning threads.
+  goc_add_test(preempt_loaded ${d}/preempt_loaded.c TIMEOUT 30 PROCS 1 2)
+  # goc_go without a P kept m->locks raised: no async preemption on that M.
+  goc_add_test(preempt_go_syscall ${d}/preempt_go_syscall.c TIMEOUT 30 PROCS 1 2)
+  # A spinner on a P that goc_maxprocs removes.
+  goc_add_test(preempt_maxprocs ${d}/preempt_maxprocs.c TIMEOUT 30 PROCS 2)
   # A preempted G keeps its M (preempt.c): F1, F2, F3.
   goc_add_test(preempt_strand ${d}/preempt_strand.c TIMEOUT 30)
   goc_add_test(preempt_oslock ${d}/preempt_oslock.c TIMEOUT 30)
