@@ -981,10 +981,11 @@ def t_memory():
         # free; a loaded machine may delay that goroutine: allow 8 s
         end = time.time() + 8
         rss2 = s.rss_kb()
-        # Without the trim, 20 concurrent 4 MB bodies plus their echoes stay
-        # resident (80-160 MB); with it, a loaded CI run once kept 24.4 MB
-        # (arena fragmentation across the Ms' malloc arenas): the bound is
-        # 48 MB, well clear of both.
+        # A bound on what stays resident, not a proof of the trim: with
+        # malloc_trim made a no-op (LD_PRELOAD) this burst left 1-37 MB
+        # (glibc returns some on its own), with it ~1-11 MB, and a loaded CI
+        # run once kept 24.4 MB (fragmentation across the Ms' arenas).  The
+        # defect was hundreds of MB: the bound is 48 MB.
         while time.time() < end and rss2 - rss0 >= 48 * 1024:
             time.sleep(0.25)
             rss2 = s.rss_kb()
