@@ -89,7 +89,7 @@ static void sudog_refill(P *pp)
 goc_sudog *goc__acquire_sudog(void)
 {
     M *m = goc__getm();
-    P *pp = goc__curp(m);
+    P *pp = goc__enter(m);
     goc_sudog *s;
     if (likely(pp != NULL)) {
         if (unlikely(pp->sudogcache == NULL))
@@ -100,6 +100,7 @@ goc_sudog *goc__acquire_sudog(void)
     } else {
         s = sudog_new();
     }
+    goc__leave(m);
     memset(s, 0, sizeof *s);
     return s;
 }
@@ -107,8 +108,9 @@ goc_sudog *goc__acquire_sudog(void)
 void goc__release_sudog(goc_sudog *s)
 {
     M *m = goc__getm();
-    P *pp = goc__curp(m);
+    P *pp = goc__enter(m);
     if (unlikely(pp == NULL)) {
+        goc__leave(m);
         free(s);
         return;
     }
@@ -132,6 +134,7 @@ void goc__release_sudog(goc_sudog *s)
     s->next = pp->sudogcache;
     pp->sudogcache = s;
     pp->sudogcachecnt++;
+    goc__leave(m);
 }
 
 /* -------------------------------------------------------- wait queues */

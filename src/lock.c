@@ -67,7 +67,7 @@ void goc__lock(goc_lock *l)
 {
     M *m = goc__tls_m;
     if (m)
-        m->locks++;     /* no async preemption while a runtime lock is held */
+        goc__mlocks_inc(m);  /* inside the runtime while a lock is held */
     uint32_t v = atomic_exchange_explicit(&l->key, LOCKED, memory_order_acquire);
     if (likely(v == UNLOCKED))
         return;
@@ -111,7 +111,7 @@ void goc__unlock(goc_lock *l)
         goc__futexwakeup(&l->key, 1);
     M *m = goc__tls_m;
     if (m)
-        m->locks--;
+        goc__mlocks_dec(m);
 }
 
 void goc__noteclear(goc_note *n)

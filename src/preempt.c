@@ -150,15 +150,22 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
 #else
     uintptr_t pc = 0, sp = 0;
 #endif
-    if (gp && atomic_load_explicit(&gp->preempt, memory_order_relaxed) && m->locks == 0 && m->syscall_nest == 0 && m->p &&
+    if (gp && atomic_load_explicit(&gp->preempt, memory_order_relaxed) && goc__mlocks(m) == 0 &&
         atomic_load(&gp->status) == G_RUNNING && gp->stack &&
         sp > (uintptr_t)gp->stack->lo + (32 << 10) && sp < (uintptr_t)gp->stack->hi &&
         user_pc(pc)) {
-        atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
-        atomic_store(&m->p->preempt, false);
-        goc__mcall(goc__preempt_park);
-        /* Back on the same M, which waited for a P: return into the
-         * interrupted code. */
+        /* Interrupted in the program's own code: the handler is a runtime
+         * section (sysmon may have taken the P while the code was blocked
+         * in a call: then it runs P-less and is not preempted). */
+        P *pp = goc__enter(m);
+        if (pp != NULL) {
+            atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+            atomic_store(&pp->preempt, false);
+            goc__mcall(goc__preempt_park);
+            /* Back on the same M, which waited for a P: return into the
+             * interrupted code. */
+        }
+        goc__leave(m);
     }
     errno = saved;
 }

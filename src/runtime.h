@@ -30,8 +30,10 @@
  *   A G never parks while holding a runtime lock: goc__park releases the lock
  *   it is given only after the G is off its stack (unlockf runs on g0), and
  *   nothing is readied while a channel lock is held (Go's rule).
- *   m->locks > 0 means the M holds runtime state that async preemption must
- *   not interrupt.
+ *   m->locks > 0 means the M is inside the runtime: on g0, holding a runtime
+ *   lock, or in a section that uses its P (goc__enter .. goc__leave).  Async
+ *   preemption does not interrupt it there, and sysmon does not take its P
+ *   away (below); at 0 the M runs the program's own code.
  *
  * Memory ordering follows Go (proc.go): run queue tail store-release by the
  * owner, head CAS-release by anyone, loads acquire; "submit work; full fence;
@@ -191,6 +193,8 @@ struct goc_g {
     _Atomic(M *)     m;           /* M running it, or NULL */
     int64_t          waitsince;   /* goc_now() when it last parked */
     int              saved_errno; /* errno across switches (DESIGN.md #3) */
+    int              savedlocks;  /* its M's locks when it switched out, less
+                                     the switch's own: restored on resume */
     void            *param;       /* wake-up argument (winning sudog) */
     _Atomic uint32_t selectdone;  /* select: a waker claimed this G */
     goc_sudog       *waiting;     /* sudogs this G is queued with */
@@ -218,7 +222,11 @@ struct goc_m {
     int64_t          id;
     bool             spinning;    /* looking for work (counted) */
     bool             blocked;     /* parked on its note */
-    int              locks;       /* >0: no async preemption */
+    _Atomic int      locks;       /* >0: inside the runtime (see the lock
+                                     order note); written only by the M
+                                     (goc__mlocks_*), read by sysmon */
+    _Atomic uint32_t revoke;      /* REVOKE_*: sysmon taking the P of a thread
+                                     blocked outside the runtime (sysmon.c) */
     goc_note         park;        /* stopm sleeps here */
     M               *schedlink;   /* idle list (sched.midle) */
     M               *alllink;     /* allm list */
@@ -267,6 +275,64 @@ static inline P *goc__curp(M *m)
     return m != NULL && likely(m->syscall_nest == 0) ? m->p : NULL;
 }
 
+/* m->locks is written only by its own M, with plain loads and stores (no
+ * locked instruction): sysmon reads it.  Going down is a release, so what
+ * the M did with its P before leaving the runtime is visible to sysmon
+ * when it finds 0 and takes the P (acquire). */
+static inline int goc__mlocks(M *m)
+{
+    return atomic_load_explicit(&m->locks, memory_order_relaxed);
+}
+static inline void goc__mlocks_inc(M *m)
+{
+    atomic_store_explicit(&m->locks, goc__mlocks(m) + 1, memory_order_relaxed);
+}
+static inline void goc__mlocks_dec(M *m)
+{
+    atomic_store_explicit(&m->locks, goc__mlocks(m) - 1, memory_order_release);
+}
+static inline void goc__mlocks_set(M *m, int v)
+{
+    atomic_store_explicit(&m->locks, v, memory_order_release);
+}
+
+/* Taking the P of a thread blocked in a call the runtime was not told
+ * about (sysmon.c, issue 10's "blocking C calls without annotation").
+ * sysmon sets m->revoke to REVOKE_ASK, runs membarrier(2) (a full barrier
+ * on every CPU running one of our threads), then looks at m->locks: not 0,
+ * and it backs off (0 again); 0, and it takes the P (P_RUNNING -> P_IDLE,
+ * handoffp) and sets REVOKE_DONE.  The M side is goc__enter: locks+1, then
+ * one plain load of m->revoke.  The barrier makes the two sides meet: either
+ * sysmon sees the M's locks+1, or the M's load sees REVOKE_ASK and waits for
+ * the verdict (goc__revoked).  So a P is only ever taken from an M that is
+ * outside the runtime and cannot enter it before it learns that; on
+ * REVOKE_DONE the M turns P-less (as a G resumed by goc__preempt_unwedge:
+ * m->pless) and its next blocking, yielding or exiting runtime call waits
+ * for a P as goc_syscall_exit does. */
+enum { REVOKE_NONE = 0, REVOKE_ASK = 1, REVOKE_DONE = 2 };
+void goc__revoked(M *m);             /* slow path of goc__enter (sched.c) */
+
+/* Begin runtime work that may use m's P (NULL on a foreign thread, in a
+ * blocking call, or P-less): every read of m->p on a G's stack happens
+ * between goc__enter and goc__leave. */
+static inline P *goc__enter(M *m)
+{
+    if (m == NULL)
+        return NULL;
+    goc__mlocks_inc(m);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (unlikely(atomic_load_explicit(&m->revoke, memory_order_relaxed) != REVOKE_NONE))
+        goc__revoked(m);
+    return goc__curp(m);
+}
+static inline void goc__leave(M *m)
+{
+    if (m != NULL) {
+        atomic_signal_fence(memory_order_seq_cst);
+        goc__mlocks_dec(m);
+    }
+}
+
 /* ------------------------------------------------------------------- P */
 enum { P_IDLE = 0, P_RUNNING = 1, P_SYSCALL = 2, P_DEAD = 4 };
 
@@ -301,6 +367,9 @@ struct goc_p {
     int64_t          sm_schedwhen, sm_syscallwhen;
     M               *sm_cpum;      /* whose thread CPU clock sm_cpu is (F8) */
     int64_t          sm_cpu, sm_cpuwhen; /* its value at the slice's start, and when */
+    M               *sm_blkm;      /* blocked-call watch: the M last looked at, */
+    uint32_t         sm_blktick;   /* in this slice, */
+    int64_t          sm_blkcpu, sm_blkwhen; /* its CPU clock then, and when */
     uint32_t         rand_state;
 };
 
@@ -334,6 +403,8 @@ struct goc_sched {
     _Atomic int32_t   ngoroutines; /* Gs made/exited with no P (main, foreign); the
                                       rest are counted per P (p->ngo) */
     _Atomic int32_t   nsyscall;    /* Gs between syscall_enter and exit */
+    _Atomic uint64_t  nrevoked;    /* Ps taken from threads blocked outside
+                                      the runtime (sysmon.c) */
     _Atomic bool      foreign_seen;/* a foreign thread used goc: a G waiting
                                       on it may still be woken */
     _Atomic int32_t   nforeign_blocked;
@@ -354,6 +425,8 @@ struct goc_debug {
     int64_t schedtrace_ms;
     bool    scheddetail;
     bool    asyncpreemptoff;
+    bool    blockedretakeoff;   /* sysmon never takes the P of a thread
+                                   blocked in an unannotated call */
 };
 extern struct goc_debug goc__debug;
 
@@ -403,6 +476,9 @@ bool goc__retired_busy_p(void);         /* or one running a G */
  * waited over ns and some P's thread is blocked in the kernel. */
 void goc__preempt_unwedge(int64_t now, int64_t ns, bool (*blocked)(M *m));
 void goc__pless_exit(void);             /* leave the P-less state (below) */
+/* sysmon: take pp from m, blocked outside the runtime (REVOKE_ASK set and
+ * the barrier run); false if m entered the runtime or moved on. */
+bool goc__revoke_commit(P *pp, M *m, G *gp, uint32_t schedtick);
 /* A G resumed without a P leaves that state at its next runtime call that
  * blocks, yields or exits: it then waits for a P as goc_syscall_exit does. */
 static inline void goc__pless_check(M *m)

@@ -376,16 +376,38 @@ static inline void run_pending(M *m)
 
 /* Go's mcall: switch to g0 and run fn(gp) there.  Returns when gp runs
  * again, possibly on another M. */
-void goc__mcall(void (*fn)(G *gp))
+static void mcall_entered(M *m, void (*fn)(G *gp))
 {
-    M *m = goc__getm();
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
     save_errno(gp);
+    gp->savedlocks = goc__mlocks(m) - 1;   /* less goc__enter's */
     m->mcall_fn = fn;
     m->mcall_g = gp;
     switch_to_g0(m, gp);
-    run_pending(goc__getm());
+    m = goc__getm();
+    run_pending(m);
+    goc__mlocks_set(m, gp->savedlocks);
     restore_errno(gp);
+}
+
+/* Enter the runtime with a P (goc__enter): a G whose P sysmon took while
+ * it was blocked outside the runtime gets one first (goc__pless_exit; it
+ * may resume on another M). */
+static M *enter_with_p(void)
+{
+    for (;;) {
+        M *m = goc__getm();
+        goc__enter(m);
+        if (likely(!m->pless))
+            return m;
+        goc__leave(m);
+        goc__pless_exit();
+    }
+}
+
+void goc__mcall(void (*fn)(G *gp))
+{
+    mcall_entered(enter_with_p(), fn);
 }
 
 /* gp becomes m's running G (execute and direct_switch). */
@@ -414,11 +436,14 @@ static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
 #if GOC_TSAN
     __tsan_switch_to_fiber(next->tsan_fiber, 0);
 #endif
+    gp->savedlocks = goc__mlocks(m) - 1;   /* less the park's goc__enter */
     goc__ctx_switch(&gp->sp, next->sp);
 #if GOC_ASAN
     __sanitizer_finish_switch_fiber(gp->asan_fake, NULL, NULL);
 #endif
-    run_pending(goc__getm());
+    m = goc__getm();
+    run_pending(m);
+    goc__mlocks_set(m, gp->savedlocks);
     restore_errno(gp);
 }
 
@@ -439,13 +464,22 @@ static void pidleput(P *pp)
     atomic_fetch_add(&goc__sched.npidle, 1);
 }
 
-/* sched.lock held. */
+/* sched.lock held.  A P leaving the idle list ends sysmon's deep sleep
+ * (taken while every P was idle): whatever path takes it (startm, an M
+ * back from netpoll or a timer wait, a blocking call's exit), its G must
+ * be watched for preemption and blocking from now on.  The sleep once
+ * lasted 60 s past such a wake-up: a G woken by a timer then blocked in
+ * read() or spun unpreempted for a minute. */
 static P *pidleget(void)
 {
     P *pp = goc__sched.pidle;
     if (pp) {
         goc__sched.pidle = pp->link;
         atomic_fetch_sub(&goc__sched.npidle, 1);
+        if (unlikely(atomic_load_explicit(&goc__sched.sysmonwait, memory_order_relaxed))) {
+            atomic_store(&goc__sched.sysmonwait, 0);
+            goc__notewakeup(&goc__sched.sysmonnote);
+        }
     }
     return pp;
 }
@@ -703,13 +737,10 @@ int goc_go(void (*fn)(void *arg), void *arg)
         return -EAGAIN;
     goc__preempt_check();
     M *m = goc__getm();
-    P *pp = goc__curp(m);
-    if (m)
-        m->locks++;
+    P *pp = goc__enter(m);
     G *newg = gfget(pp);
     if (newg == NULL) {
-        if (m)
-            m->locks--;
+        goc__leave(m);
         return -ENOMEM;
     }
     newg->fn = fn;
@@ -726,14 +757,15 @@ int goc_go(void (*fn)(void *arg), void *arg)
     casgstatus(newg, G_DEAD, G_RUNNABLE);
     if (pp) {
         goc__runqput(pp, newg, true);
-        m->locks--;
+        bool crowded = goc__runqlen(pp) >= SPAWN_YIELD;
+        goc__leave(m);
         /* A spawner that outruns its children lets the queued ones run
          * (yield to the local tail) before the ring overflows to the global
          * queue: their G structs and the one warm stack they share stay in
          * cache, and a spawn storm keeps O(SPAWN_YIELD) Gs alive instead of
          * millions.  Go lets the spawner run until preempted (10 ms), which
          * piles up tens of thousands (shared/anchors/README.md). */
-        if (goc__runqlen(pp) >= SPAWN_YIELD && atomic_load_explicit(&main_started, memory_order_relaxed))
+        if (crowded && atomic_load_explicit(&main_started, memory_order_relaxed))
             goc__mcall(goyield_m);
     } else {
         /* No P (a foreign thread, a blocking call, a G running P-less after
@@ -741,8 +773,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
          * too: leaked, it left m->locks > 0 for good and the signal never
          * again preempted a G on that M (soak: preempt + syscalls, a
          * spinner unpreempted for 10 s, m->locks 257). */
-        if (m)
-            m->locks--;
+        goc__leave(m);
         goc__lock(&goc__sched.lock);
         goc__globrunqput(newg);
         goc__unlock(&goc__sched.lock);
@@ -772,6 +803,7 @@ void goc__gstart(void)
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
     run_pending(goc__getm());
+    goc__mlocks_set(goc__getm(), 0);   /* out of the runtime: the G's own code */
     G *gp = goc__getg();
 #if GOC_TSAN
     __tsan_acquire(gp);
@@ -829,6 +861,8 @@ static G *park_successor(M *m)
     return next;
 }
 
+static void pless_drop(M *m, G *gp);
+
 void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
 {
     G *gp = goc__getg();
@@ -850,10 +884,16 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
         return;
     }
     M *m = goc__getm();
-    goc__pless_check(m);
-    m = goc__getm();
-    if (m->syscall_nest > 0)
+    if (m->syscall_nest > (m->pless ? 1 : 0))
         goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
+    goc__enter(m);
+    /* A G running P-less (its P taken while it was blocked outside the
+     * runtime, or resumed so after preemption) parks without waiting for a
+     * P: the caller may hold the lock unlockf releases (a channel's), and
+     * the G that would release it may need that very P.  Its M then has
+     * no P and stops (schedule). */
+    if (unlikely(m->pless))
+        pless_drop(m, gp);
     m->waitunlockf = unlockf;
     m->waitlock = arg;
     gp->waitreason = (uint16_t)reason;
@@ -861,11 +901,11 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
 #if GOC_TSAN
     __tsan_release(gp);
 #endif
-    G *next = park_successor(m);
+    G *next = m->p != NULL ? park_successor(m) : NULL;
     if (next)
         direct_switch(m, gp, next, park_pending);
     else
-        goc__mcall(park_m);
+        mcall_entered(m, park_m);
 #if GOC_TSAN
     __tsan_acquire(gp);
 #endif
@@ -895,9 +935,8 @@ void goc__ready(G *gp)
     }
     casgstatus(gp, G_WAITING, G_RUNNABLE);
     M *m = goc__getm();
-    P *pp = goc__curp(m);
+    P *pp = goc__enter(m);
     if (pp) {
-        m->locks++;
         /* sysmon flagged this P's time slice as used up: a chain of Gs
          * readying each other through runnext (and inheriting the slice)
          * must end here, or it starves the rest of the queue. */
@@ -907,13 +946,13 @@ void goc__ready(G *gp)
             next = false;
         }
         goc__runqput(pp, gp, next);
-        m->locks--;
     } else {
         goc__lock(&goc__sched.lock);
         goc__globrunqput(gp);
         goc__unlock(&goc__sched.lock);
         globrunq_order();
     }
+    goc__leave(m);
     goc__wakep();
 }
 
@@ -932,8 +971,9 @@ void goc__injectglist(G *list)
         n++;
     }
     M *m = goc__getm();
-    P *pp = goc__curp(m);
+    P *pp = goc__enter(m);
     if (pp == NULL) {
+        goc__leave(m);
         goc__lock(&goc__sched.lock);
         goc__globrunqputbatch(list, tail, n);
         int32_t idle = atomic_load(&goc__sched.npidle);
@@ -962,6 +1002,7 @@ void goc__injectglist(G *list)
         list = g1->schedlink;
         goc__runqput(pp, g1, false);
     }
+    goc__leave(m);
     goc__wakep();
 }
 
@@ -1290,6 +1331,70 @@ static void pless_enter(M *m, G *gp)
     casgstatus(gp, G_RUNNABLE, G_SYSCALL);
     gp->waitsince = 0;
     gp->stack->owner = gp;
+}
+
+/* Leave the P-less state without a P (goc__park): gp is about to park. */
+static void pless_drop(M *m, G *gp)
+{
+    m->pless = false;
+    m->syscall_nest = 0;
+    atomic_fetch_sub(&goc__sched.nsyscall, 1);
+    casgstatus(gp, G_SYSCALL, G_RUNNING);
+}
+
+/* goc__enter found m->revoke set: sysmon is deciding whether to take this
+ * M's P (it saw the thread blocked outside the runtime) or has taken it.
+ * The verdict comes within microseconds (a membarrier and a few loads);
+ * on REVOKE_DONE the running G goes on without a P, exactly as a G resumed
+ * P-less after preemption (pless_enter): the caller's goc__curp is NULL
+ * from here, and the next call that blocks, yields or exits gets a P. */
+void goc__revoked(M *m)
+{
+    uint32_t r;
+    for (int spins = 0;
+         (r = atomic_load_explicit(&m->revoke, memory_order_acquire)) == REVOKE_ASK;
+         spins++) {
+        if (spins < 64)
+            goc__procyield(16);
+        else
+            goc__osyield();
+    }
+    if (r != REVOKE_DONE)
+        return;
+    atomic_store_explicit(&m->revoke, REVOKE_NONE, memory_order_relaxed);
+    G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
+    if (gp == NULL || m->p == NULL || m->syscall_nest != 0)
+        goc__fatal("revoked P of an M outside a goroutine's own code");
+    m->p = NULL;
+    m->pless = true;
+    m->syscall_nest = 1;
+    m->oldp = NULL;
+    atomic_fetch_add(&goc__sched.nsyscall, 1);
+    casgstatus(gp, G_RUNNING, G_SYSCALL);
+    atomic_fetch_add(&goc__sched.nrevoked, 1);
+}
+
+/* sysmon, for m (blocked in the kernel outside the runtime, REVOKE_ASK
+ * already set and the barrier run): take pp if m is still outside the
+ * runtime on pp with the same G and slice.  The P goes to another M
+ * (handoffp) as a retaken syscall P does. */
+bool goc__revoke_commit(P *pp, M *m, G *gp, uint32_t schedtick)
+{
+    uint32_t want = P_RUNNING;
+    if (atomic_load_explicit(&m->locks, memory_order_acquire) != 0 ||
+        atomic_load_explicit(&pp->m, memory_order_acquire) != m ||
+        atomic_load_explicit(&m->curg, memory_order_relaxed) != gp ||
+        atomic_load_explicit(&pp->schedtick, memory_order_relaxed) != schedtick ||
+        pp->id >= nprocs() ||
+        !atomic_compare_exchange_strong(&pp->status, &want, P_IDLE)) {
+        atomic_store_explicit(&m->revoke, REVOKE_NONE, memory_order_release);
+        return false;
+    }
+    atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
+    atomic_fetch_add(&pp->syscalltick, 1);
+    atomic_store_explicit(&m->revoke, REVOKE_DONE, memory_order_release);
+    goc__handoffp(pp);
+    return true;
 }
 
 void goc__pless_exit(void)
@@ -1704,6 +1809,7 @@ static void newm(P *pp, bool spinning, int64_t id)
     m->id = id;
     m->nextp = pp;
     m->spinning = spinning;
+    goc__mlocks_set(m, 1);   /* g0 is the runtime: its P is never taken */
     M *old = atomic_load(&goc__allm);
     do {
         m->alllink = old;
@@ -1910,8 +2016,11 @@ int goc_maxprocs(int n)
         goc__wakep();
     if (atomic_load(&goc__sched.runqsize) != 0)
         goc__wakep();         /* queues of killed Ps went global */
-    P *pp = goc__curp(goc__getm());
-    if (pp && pp->id >= n)
+    M *m = goc__getm();
+    P *pp = goc__enter(m);
+    bool retire = pp && pp->id >= n;
+    goc__leave(m);
+    if (retire)
         goc_yield();          /* let our M retire its P now */
     return old;
 }
@@ -1949,7 +2058,8 @@ static void parse_env(void)
                 *eq = 0;
             bool known = strcmp(item, "schedtrace") == 0 ||
                          strcmp(item, "scheddetail") == 0 ||
-                         strcmp(item, "asyncpreemptoff") == 0;
+                         strcmp(item, "asyncpreemptoff") == 0 ||
+                         strcmp(item, "blockedretakeoff") == 0;
             if (!known)
                 fprintf(stderr, "goc: GOC_DEBUG: unknown setting \"%s\" ignored\n", item);
             else if (eq && !parse_long(eq + 1, 0, INT32_MAX, &v))
@@ -1959,8 +2069,10 @@ static void parse_env(void)
                 goc__debug.schedtrace_ms = v;
             else if (strcmp(item, "scheddetail") == 0)
                 goc__debug.scheddetail = v != 0;
-            else
+            else if (strcmp(item, "asyncpreemptoff") == 0)
                 goc__debug.asyncpreemptoff = v != 0;
+            else
+                goc__debug.blockedretakeoff = v != 0;
         }
         s = end ? end + 1 : NULL;
     }

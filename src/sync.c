@@ -63,10 +63,11 @@ static bool can_spin(int iter)
                    atomic_load_explicit(&goc__sched.nmspinning, memory_order_relaxed);
     if (busy <= 1)
         return false;
-    P *pp = goc__curp(goc__getm());
-    if (pp != NULL && !goc__runqempty(pp))
-        return false;
-    return true;
+    M *m = goc__getm();
+    P *pp = goc__enter(m);
+    bool queued = pp != NULL && !goc__runqempty(pp);
+    goc__leave(m);
+    return !queued;
 }
 
 static inline int32_t mload(goc_mutex *m)

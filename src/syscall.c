@@ -19,9 +19,13 @@ void goc_syscall_enter(void)
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     if (gp == NULL)
         return;                       /* foreign thread: nothing to hand off */
-    if (m->syscall_nest++ > 0)
+    /* A section: sysmon must not take the P between the read and the
+     * P_SYSCALL store (a P it took already leaves us P-less: nested). */
+    P *pp = goc__enter(m);
+    if (m->syscall_nest++ > 0) {
+        goc__leave(m);
         return;
-    P *pp = m->p;
+    }
     m->syscalltick = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
     m->oldp = pp;
     atomic_fetch_add(&goc__sched.nsyscall, 1);
@@ -35,8 +39,12 @@ void goc_syscall_enter(void)
     /* A P that goc_maxprocs removed while we ran: sysmon kills it now
      * (sched.lock orders this with its deep-sleep check). */
     if (atomic_load(&goc__sched.sysmonwait) ||
-        unlikely(pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed)))
+        unlikely(pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))) {
+        goc__leave(m);
         goc__sysmon_wake();
+        return;
+    }
+    goc__leave(m);
 }
 
 static void exitsyscall0(G *gp)

@@ -17,8 +17,10 @@
  * every P is idle (and no schedtrace) it sleeps deeply on sysmonnote until
  * the next timer or until a blocking call or a new M wakes it.
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,6 +143,66 @@ static void preemptone(P *pp)
         goc__preempt_m(m);
 }
 
+/* Blocking calls nobody annotated (issue 10).  A goroutine that calls
+ * read() on a pipe, sleep(), flock() or a contended pthread_mutex_lock
+ * directly holds its P in the kernel: at GOMAXPROCS=1 nothing else runs,
+ * not even a ticker.  Go annotates every such call itself; C cannot, so
+ * sysmon looks for them.  A P whose G has not changed for a sysmon tick is
+ * looked at every BLOCKED_LOOK_NS: its thread is blocked outside the
+ * runtime when it was off the CPU for the whole interval (its CPU clock
+ * ran under 1/ONCPU_SHARE of the wall time: the cheap test, one
+ * clock_gettime), /proc says it sleeps ('S' or 'D', not a thread that
+ * merely waits for a CPU) and m->locks is 0 (not in the runtime: a
+ * runtime lock's futex or a runtime malloc does not count).  Then, with
+ * Go's retake test for a P in a blocking call (other work waits, or no
+ * other M looks for it, or it has lasted POLL_AGE_NS), the P is taken by
+ * the REVOKE handshake (runtime.h) and handed to another M.  The thread
+ * finds it gone at its next runtime call and waits for one as
+ * goc_syscall_exit does.  Until then it may run the program's own code
+ * without a P, in the place of a thread that was blocked; that is the
+ * price of not being told (a G that computes for long after its call is
+ * over runs beside gomaxprocs others until its next runtime call). */
+#define BLOCKED_LOOK_NS (1000 * 1000)
+
+static bool revoke_ok;     /* membarrier(2) registered (sysmon start) */
+
+static bool blocked_retake(P *pp, uint32_t tick, int64_t now)
+{
+    M *m = atomic_load_explicit(&pp->m, memory_order_acquire);
+    if (m == NULL)
+        return false;
+    if (pp->sm_blkm != m || pp->sm_blktick != tick) {
+        pp->sm_blkm = m;
+        pp->sm_blktick = tick;
+        pp->sm_blkwhen = now;
+        pp->sm_blkcpu = thread_cputime(m);
+        return false;
+    }
+    int64_t wall = now - pp->sm_blkwhen;
+    if (wall < BLOCKED_LOOK_NS)
+        return false;
+    int64_t c = thread_cputime(m);
+    bool offcpu = c >= 0 && pp->sm_blkcpu >= 0 && ONCPU_SHARE * (c - pp->sm_blkcpu) < wall;
+    pp->sm_blkwhen = now;
+    pp->sm_blkcpu = c;
+    if (!offcpu || atomic_load_explicit(&m->locks, memory_order_relaxed) != 0)
+        return false;
+    if (goc__runqempty(pp) &&
+        atomic_load(&goc__sched.nmspinning) + atomic_load(&goc__sched.npidle) > 0 &&
+        pp->sm_schedwhen + POLL_AGE_NS > now)
+        return false;
+    G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
+    if (gp == NULL || !thread_blocked(m))
+        return false;
+    atomic_store(&m->revoke, REVOKE_ASK);
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        atomic_store_explicit(&m->revoke, REVOKE_NONE, memory_order_release);
+        revoke_ok = false;
+        return false;
+    }
+    return goc__revoke_commit(pp, m, gp, tick);
+}
+
 static uint32_t retake(int64_t now)
 {
     uint32_t n = 0;
@@ -168,6 +230,10 @@ static uint32_t retake(int64_t now)
                 pp->sm_schedtick = t;
                 pp->sm_schedwhen = now;
                 slice_begin(pp);
+            } else if (s == P_RUNNING && i < np && revoke_ok &&
+                       blocked_retake(pp, t, now)) {
+                n++;
+                continue;
             } else if (pp->sm_schedwhen + FORCE_PREEMPT_NS <= now) {
                 preemptone(pp);
                 sysretake = true;
@@ -275,6 +341,10 @@ void goc__sysmon_wake(void)
 
 void goc__sysmon_start(void)
 {
+    /* The handshake needs the barrier (runtime.h); without it (an old
+     * kernel, qemu-user) a blocked thread keeps its P, as before. */
+    revoke_ok = !goc__debug.blockedretakeoff &&
+                syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

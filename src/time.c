@@ -414,13 +414,8 @@ static P *current_p(M **mp)
 {
     M *m = goc__getm();
     *mp = m;
-    if (m) {
-        m->locks++;
-        P *pp = goc__curp(m);
-        if (pp)
-            return pp;
-    }
-    return goc__allp[0];
+    P *pp = goc__enter(m);   /* goc__leave by the caller */
+    return pp ? pp : goc__allp[0];
 }
 
 /* Put t in the current P's heap if it is armed and in none (Go's maybeAdd). */
@@ -444,8 +439,7 @@ static void maybe_add(goc_timer_rt *t)
     }
     goc__unlock(&t->mu);
     goc__unlock(&ts->lock);
-    if (m)
-        m->locks--;
+    goc__leave(m);
     if (wake)
         goc__wake_netpoller(wake);
 }

@@ -368,7 +368,7 @@ static void schedtrace_locked(bool detailed)
             if (cg)
                 snprintf(gid, sizeof gid, "%llu", (unsigned long long)cg->goid);
             say(1, "  M%lld: p=%s curg=%s mallocing=0 throwing=0 preemptoff= locks=%d dying=0 spinning=%s blocked=%s lockedg=nil\n",
-                (long long)m->id, pid, gid, m->locks, m->spinning ? "true" : "false",
+                (long long)m->id, pid, gid, goc__mlocks(m), m->spinning ? "true" : "false",
                 m->blocked ? "true" : "false");
         }
         goc__allg_lock();

@@ -115,3 +115,6 @@ if(TARGET hello AND NOT CMAKE_CROSSCOMPILING)
     COMMAND sh ${d}/schedtrace_whole.sh $<TARGET_FILE:hello>)
   set_tests_properties(schedtrace_whole PROPERTIES TIMEOUT 60 LABELS core)
 endif()
+# Unannotated blocking calls (read, sleep, pthread_mutex_lock) at P=1: sysmon
+# hands the blocked thread's P on (sysmon.c, REVOKE_* in runtime.h).
+goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
