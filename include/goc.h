@@ -27,9 +27,15 @@
  *   libc call that set it, as usual, not across goc calls.)
  *   Do not block a goroutine (channel, mutex, sleep...) while holding an OS
  *   lock (pthread_mutex_t): the thread is shared by other goroutines and the
- *   lock may deadlock.  Wrap calls that block the thread itself (read(2) on
- *   a file, sleep(3), a library's blocking call) in goc_syscall_enter/exit so
- *   the runtime can give the thread's P to other goroutines.
+ *   lock may deadlock.  Calls that block the thread itself (read(2) on a
+ *   pipe, sleep(3), flock, a library's blocking call) are best wrapped in
+ *   goc_syscall_enter/exit: the P goes to other goroutines at once.  Left
+ *   unwrapped, they still do not stop the program: sysmon sees a thread
+ *   that sleeps in the kernel outside the runtime for a few ms and hands
+ *   its P on (GOC_DEBUG=blockedretakeoff=1 turns that off; it needs
+ *   membarrier(2), Linux >= 4.14).  Such a goroutine, back from its call,
+ *   runs without a P until its next goc call that blocks, yields or ends,
+ *   which waits for one.
  *
  * Foreign threads
  *   Threads that goc did not create may use channels, select and the sync
@@ -43,7 +49,7 @@
  *                      "stack overflow" and this hint)
  *   A malformed or out-of-range value is reported on stderr and the default
  *   is used.
- *   GOC_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1
+ *   GOC_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1,blockedretakeoff=1
  *   SIGQUIT prints every goroutine's state and backtrace and exits with 2.
  */
 #ifndef GOC_H

@@ -7,9 +7,10 @@
  *   - let a preempted G that has waited 10 ms for a P run without one when
  *     a P's thread is blocked in the kernel (preempt.c, step 3);
  *   - retake: preempt a G that has held its P for 10 ms (same schedtick):
- *     the flag always, the signal only to a thread on a CPU (F8); and take
+ *     the flag always, the signal only to a thread on a CPU (F8); take
  *     back the P of an M that has been in a blocking call for more than one
- *     sysmon tick when there is other work (handoffp);
+ *     sysmon tick when there is other work (handoffp); and, beyond Go, take
+ *     the P of a thread asleep in a call nobody annotated (blocked_retake);
  *   - kill a P beyond gomaxprocs whose M entered a blocking call after
  *     goc_maxprocs shrank (sched.c, as procresize does);
  *   - print schedtrace every GOC_DEBUG=schedtrace=MS.

@@ -19,7 +19,8 @@
  *   syscalls   a goroutine blocked in read(2) on a pipe inside
  *              goc_syscall_enter/exit while another feeds the pipe (at P=1
  *              only the P hand-off lets the feeder run): count; usleep(2)
- *              in enter/exit;
+ *              in enter/exit; the same read and usleep unannotated, where
+ *              membarrier(2) lets sysmon take a blocked thread's P;
  *   preempt    a loop with no runtime call that spins until a goroutine it
  *              started sets a flag (at P=1 only preemption lets that one
  *              run); CPU hogs (sanitized builds, which only preempt at
@@ -41,6 +42,8 @@
  * if an epoch does not end in time.  Exit 0 and "soak: OK" when all held.
  */
 #define _GNU_SOURCE
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -442,18 +445,25 @@ static void procs_changer(void *arg)
 
 /* ------------------------------------------------------------ syscalls */
 
-static int s_pipe[2];
+static int s_pipe[2], s_plainpipe[2];
 static _Atomic long s_fed;          /* the feeder's total, set before 'q' */
+static bool s_plain;                /* the unannotated readers run (below) */
 
+/* Reads its pipe to the 'q': inside goc_syscall_enter/exit (s_pipe), or
+ * plainly, unannotated (s_plainpipe: at P=1 only sysmon taking the P of
+ * the blocked thread lets the feeder run, sysmon.c blocked_retake). */
 static void s_reader(void *arg)
 {
-    (void)arg;
+    int *fds = arg;
+    bool annotated = fds == s_pipe;
     long got = 0;
     for (;;) {
         char c;
-        goc_syscall_enter();
-        ssize_t n = read(s_pipe[0], &c, 1);
-        goc_syscall_exit();
+        if (annotated)
+            goc_syscall_enter();
+        ssize_t n = read(fds[0], &c, 1);
+        if (annotated)
+            goc_syscall_exit();
         if (n != 1) {
             FAIL("syscalls: pipe read: %zd", n);
             break;
@@ -463,9 +473,10 @@ static void s_reader(void *arg)
         got++;
     }
     if (got != atomic_load(&s_fed))
-        FAIL("syscalls: read %ld bytes, fed %ld", got, atomic_load(&s_fed));
-    close(s_pipe[0]);
-    close(s_pipe[1]);
+        FAIL("syscalls: read %ld bytes, fed %ld (%s)", got, atomic_load(&s_fed),
+             annotated ? "annotated" : "plain read");
+    close(fds[0]);
+    close(fds[1]);
     goc_wg_done(&epoch_wg);
 }
 
@@ -475,36 +486,42 @@ static void s_feeder(void *arg)
     long n = 0;
     while (running()) {
         goc_sleep(200 * 1000);
-        if (write(s_pipe[1], "x", 1) != 1)
+        if (write(s_pipe[1], "x", 1) != 1 || (s_plain && write(s_plainpipe[1], "x", 1) != 1))
             FAIL("syscalls: pipe write");
         n++;
     }
     s_fed = n;
-    if (write(s_pipe[1], "q", 1) != 1)
+    if (write(s_pipe[1], "q", 1) != 1 || (s_plain && write(s_plainpipe[1], "q", 1) != 1))
         FAIL("syscalls: pipe write");
     goc_wg_done(&epoch_wg);
 }
 
 static void s_napper(void *arg)
 {
-    (void)arg;
+    bool annotated = arg == NULL;
     while (running()) {
-        goc_syscall_enter();
+        if (annotated)
+            goc_syscall_enter();
         usleep(2000);
-        goc_syscall_exit();
+        if (annotated)
+            goc_syscall_exit();
     }
     goc_wg_done(&epoch_wg);
 }
 
 static void syscalls_start(void)
 {
-    if (pipe(s_pipe) != 0) {
+    if (pipe(s_pipe) != 0 || (s_plain && pipe(s_plainpipe) != 0)) {
         FAIL("pipe");
         return;
     }
-    go(s_reader, NULL);
+    go(s_reader, s_pipe);
     go(s_feeder, NULL);
     go(s_napper, NULL);
+    if (s_plain) {
+        go(s_reader, s_plainpipe);
+        go(s_napper, "plain");
+    }
 }
 
 /* ------------------------------------------------------------- preempt */
@@ -891,6 +908,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: soak [SECONDS]  (or SOAK_SECONDS; default 60)\n");
         return 2;
     }
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    s_plain = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+              !(getenv("GOC_DEBUG") && strstr(getenv("GOC_DEBUG"), "blockedretakeoff=1"));
     pthread_t wd;
     CHECK(pthread_create(&wd, NULL, watchdog, NULL) == 0);
     pthread_detach(wd);
