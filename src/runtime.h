@@ -367,6 +367,8 @@ struct goc_p {
     int64_t          sm_schedwhen, sm_syscallwhen;
     M               *sm_cpum;      /* whose thread CPU clock sm_cpu is (F8) */
     int64_t          sm_cpu, sm_cpuwhen; /* its value at the slice's start, and when */
+    M               *sm_rseenm;    /* starved-thread watch: first 'R' seen */
+    int64_t          sm_rseen;     /* at this time, on this M (0: none) */
     M               *sm_blkm;      /* blocked-call watch: the M last looked at, */
     uint32_t         sm_blktick;   /* in this slice, */
     int64_t          sm_blkcpu, sm_blkwhen; /* its CPU clock then, and when */

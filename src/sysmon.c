@@ -128,7 +128,34 @@ static bool thread_blocked(M *m)
     return st != 0 && st != 'R';
 }
 
-static void preemptone(P *pp)
+/* The share test fails for a CPU-bound thread on a machine loaded past
+ * ONCPU_SHARE runnable threads per CPU (the soak under a loaded 2-CPU CI
+ * box: three hogs never preempted, twenty goroutines runnable for a
+ * minute).  A G that has held its P for STARVED_NS is signalled anyway
+ * when /proc says "running or runnable" at two looks RLOOK_NS apart: a
+ * thread asleep in poll or usleep is 'S' nearly all the time, so two 'R'
+ * in a row mean it computes and waits for a CPU, as every thread then
+ * does. */
+#define STARVED_NS (2 * FORCE_PREEMPT_NS)
+#define RLOOK_NS   (1000 * 1000)
+
+static bool thread_starved(P *pp, M *m, int64_t now)
+{
+    if (pp->sm_schedwhen + STARVED_NS > now)
+        return false;
+    if (!thread_running(m)) {
+        pp->sm_rseen = 0;
+        return false;
+    }
+    if (pp->sm_rseen == 0 || pp->sm_rseenm != m || now - pp->sm_rseen > 20 * RLOOK_NS) {
+        pp->sm_rseen = now;
+        pp->sm_rseenm = m;
+        return false;
+    }
+    return now - pp->sm_rseen >= RLOOK_NS;
+}
+
+static void preemptone(P *pp, int64_t now)
 {
     M *m = atomic_load_explicit(&pp->m, memory_order_acquire);
     if (m == NULL)
@@ -138,9 +165,9 @@ static void preemptone(P *pp)
         return;
     atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
     atomic_store(&pp->preempt, true);
-    if (!goc__debug.asyncpreemptoff &&
-        atomic_load(&pp->status) == P_RUNNING && thread_on_cpu(pp, m) &&
-        thread_running(m))
+    if (goc__debug.asyncpreemptoff || atomic_load(&pp->status) != P_RUNNING)
+        return;
+    if ((thread_on_cpu(pp, m) && thread_running(m)) || thread_starved(pp, m, now))
         goc__preempt_m(m);
 }
 
@@ -236,7 +263,7 @@ static uint32_t retake(int64_t now)
                 n++;
                 continue;
             } else if (pp->sm_schedwhen + FORCE_PREEMPT_NS <= now) {
-                preemptone(pp);
+                preemptone(pp, now);
                 sysretake = true;
             }
         }
