@@ -39,6 +39,8 @@ int goc_conn_open(int fd, goc_conn **out)
 {
     if (out == NULL)
         return -EINVAL;
+    if (fd < 0)
+        return -EBADF;
     goc_pd *pd;
     int err = goc__pd_get(fd, &pd);
     if (err == -ENOENT)

@@ -105,7 +105,9 @@ int goc__net_bind(int family, int socktype, const struct sockaddr *sa,
     if (fd < 0)
         return -errno;
     int one = 1, zero = 0, err;
-    if (family != AF_UNIX)
+    /* TCP listeners only, as Go: on UDP, SO_REUSEADDR would let a second
+     * socket bind the same port and steal datagrams. */
+    if (family != AF_UNIX && socktype == SOCK_STREAM)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one,
