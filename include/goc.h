@@ -58,6 +58,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>   /* struct sockaddr, for goc_sendto / goc_recvfrom */
+#include <sys/uio.h>      /* struct iovec, for goc_writev */
 
 #ifdef __cplusplus
 extern "C" {
@@ -369,33 +371,224 @@ int goc_errgroup_wait(goc_errgroup *g);
 void goc_errgroup_free(goc_errgroup *g);
 
 /* ------------------------------------------------------------ network -- */
-/* TCP; fds are non-blocking and registered with the poller. */
+/* TCP, UDP and Unix stream sockets; the fds goc makes are non-blocking and
+ * registered with the poller, and every call below parks the goroutine, not
+ * the thread.  Addresses: "host:port" (IPv4, "[IPv6]:port", or ":port" for
+ * every local address; names are resolved off the scheduler), or for
+ * goc_listen / goc_dial / goc_dial_timeout / goc_dial_ctx / goc_sockaddr
+ * "unix:/path" (a filesystem Unix socket) and "unix:@name" (Linux's
+ * abstract namespace).  Bad addresses give -EINVAL (-ENAMETOOLONG for a
+ * Unix path over 107 bytes).
+ *
+ * Plain fds.  goc_read, goc_write, goc_write_n and goc_writev also take an
+ * fd goc did not make (a pipe, a file, stdin): they do the blocking call
+ * with the thread's P handed to other goroutines (goc_syscall_enter/exit),
+ * and leave the fd's blocking mode alone.  Deadlines and goc_close's wake-up
+ * do not apply to such an fd; to wait for one through the poller, with a
+ * deadline, use goc_wait_fd, then read.  A write to a pipe whose reader is
+ * gone raises SIGPIPE, as write(2) does, unless the program ignores it
+ * (socket writes never raise it: they return -EPIPE). */
 
-/* "host:port" (IPv4, [IPv6], or ":port"; port 0 picks one: getsockname tells
- * which).  A listening fd, or -EADDRINUSE when the port is taken, -EINVAL on
- * a malformed address. */
+/* Listen on addr: a listening fd, or -EADDRINUSE when the port (or the
+ * Unix path) is taken, -EINVAL on a malformed address.  backlog <= 0:
+ * SOMAXCONN.  Port 0 picks a free port: goc_local_port tells which.  A Unix
+ * socket's file stays after goc_close (unlink it; Go's listener does). */
 int goc_listen(const char *addr, int backlog);
 
 /* Parks until a connection arrives; the connection's fd.  Bounded by the
  * listener's read deadline.  Running out of fds gives -EMFILE / -ENFILE. */
 int goc_accept(int listen_fd);
 
-/* Parks until connected ("host:port", names resolved off the scheduler);
- * fd, or e.g. -ECONNREFUSED. */
+/* Parks until connected; the fd, or e.g. -ECONNREFUSED, -ENOENT (an unknown
+ * name or a missing Unix path).  A resolved name is tried address by
+ * address. */
 int goc_dial(const char *addr);
 
-ssize_t goc_read(int fd, void *buf, size_t n);        /* bytes, 0 at EOF */
-ssize_t goc_write(int fd, const void *buf, size_t n); /* n (all written) */
+/* goc_dial bounded by timeout_ns over all addresses (Go's DialTimeout):
+ * -ETIMEDOUT when it passes.  0: no bound (goc_dial); < 0: -EINVAL.  Name
+ * resolution itself cannot be interrupted: the bound is checked after it. */
+int goc_dial_timeout(const char *addr, int64_t timeout_ns);
 
-/* Close fd; goroutines parked on it (read, write, accept) return -EBADF. */
+/* goc_dial bounded by ctx (Go's Dialer.DialContext): the context's
+ * deadline, and its cancellation, which wakes the parked connect; then
+ * goc_ctx_err(ctx) (-ECANCELED or -ETIMEDOUT) is returned.  A ctx already
+ * done returns its error at once.  NULL: background. */
+int goc_dial_ctx(goc_ctx *ctx, const char *addr);
+
+/* Read up to n bytes: the count, 0 at EOF; -EBADF, -ETIMEDOUT (deadline)... */
+ssize_t goc_read(int fd, void *buf, size_t n);
+
+/* Write all n bytes (parking while the socket buffer is full): n, or the
+ * error that stopped it (-EPIPE, -ETIMEDOUT, -EBADF...) with the count of
+ * bytes that did go out lost; use goc_write_n to learn it. */
+ssize_t goc_write(int fd, const void *buf, size_t n);
+
+/* goc_write that also stores in *written (if not NULL) the bytes that went
+ * out, on success (n) and on error alike: Go's `n, err := c.Write(b)`. */
+ssize_t goc_write_n(int fd, const void *buf, size_t n, size_t *written);
+
+/* Write every byte of iov[0..iovcnt) in order, parking as goc_write and
+ * resuming after partial writes (any iovcnt: more than IOV_MAX entries take
+ * several system calls).  The total, or the error with *written (if not
+ * NULL) counting the bytes that went out.  -EINVAL for iovcnt < 0 or a
+ * total over SSIZE_MAX.  iov itself is not modified. */
+ssize_t goc_writev(int fd, const struct iovec *iov, int iovcnt, size_t *written);
+
+/* Close fd; goroutines parked on it (read, write, accept, goc_wait_fd)
+ * return -EBADF.  Also closes fds goc did not make. */
 int goc_close(int fd);
 
 /* Absolute goc_now() times, 0 = none.  The read deadline also bounds
- * goc_accept.  A deadline set or moved while a call is parked applies to
+ * goc_accept and goc_recvfrom, the write deadline goc_sendto and a
+ * goc_write.  A deadline set or moved while a call is parked applies to
  * that call; once it has passed, calls return -ETIMEDOUT at once even if
  * data is waiting.  A write that times out after writing part returns
- * -ETIMEDOUT. */
+ * -ETIMEDOUT (goc_write_n says how much went out).  -EBADF for an fd goc
+ * did not make. */
 int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
+
+/* The port a TCP or UDP socket is bound to (after listening on port 0), or
+ * -EBADF, -EAFNOSUPPORT (a Unix socket). */
+int goc_local_port(int fd);
+
+/* fd's own / its peer's address as text ("127.0.0.1:8080", "[::1]:8080",
+ * "unix:/path", "unix:@name", "unix:" for an unnamed Unix socket) into buf
+ * (NUL-terminated when n > 0): the length the whole text needs, as
+ * snprintf; -EBADF, -ENOTCONN (no peer), -EAFNOSUPPORT. */
+int goc_local_addr(int fd, char *buf, size_t n);
+int goc_remote_addr(int fd, char *buf, size_t n);
+
+/* Resolve addr (as goc_dial's, ":port" meaning 127.0.0.1) into a sockaddr
+ * for goc_sendto: 0, or goc_dial's errors.  goc_sockaddr_string prints one
+ * as goc_local_addr does (-EAFNOSUPPORT for other families). */
+int goc_sockaddr(const char *addr, struct sockaddr_storage *ss, socklen_t *len);
+int goc_sockaddr_string(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
+
+/* ---- UDP (Go's ListenUDP / DialUDP / ReadFrom / WriteTo) */
+
+/* A UDP socket bound to addr (port 0: goc_local_port tells it); -EADDRINUSE,
+ * -EINVAL. */
+int goc_listen_udp(const char *addr);
+
+/* A UDP socket connected to addr: goc_read / goc_write (or goc_sendto with
+ * to NULL) exchange single datagrams with that peer. */
+int goc_dial_udp(const char *addr);
+
+/* Receive one datagram (truncated to n bytes; the rest is dropped, as
+ * recvfrom(2)): its length.  Parks until one arrives, bounded by the read
+ * deadline (-ETIMEDOUT); -EBADF after goc_close.  from / fromlen (both or
+ * neither NULL) receive the sender's address as recvfrom(2).  -ENOTSOCK for
+ * an fd goc did not make. */
+ssize_t goc_recvfrom(int fd, void *buf, size_t n, struct sockaddr *from,
+                     socklen_t *fromlen);
+
+/* Send buf as one datagram to `to` (NULL and 0: the connected peer): n, or
+ * -EMSGSIZE (too big), -ECONNREFUSED (an earlier datagram to a connected
+ * peer bounced), -ETIMEDOUT (write deadline), -EBADF, -ENOTSOCK. */
+ssize_t goc_sendto(int fd, const void *buf, size_t n, const struct sockaddr *to,
+                   socklen_t tolen);
+
+/* ---- readiness of any fd */
+
+enum { GOC_WAIT_READ = 1, GOC_WAIT_WRITE = 2 };
+
+/* Park until fd is ready for events (GOC_WAIT_READ and/or GOC_WAIT_WRITE),
+ * through the poller, for ANY fd: a pipe, an eventfd, inotify, a library's
+ * socket, one of goc's.  Returns the ready subset of events (> 0; a hang-up
+ * or an error counts as ready: the next I/O call reports it), -ETIMEDOUT
+ * once deadline (absolute goc_now() time; 0: none) has passed, -EBADF if fd
+ * is not open or goc_close closes it meanwhile, -EINVAL for bad events.
+ * An fd ready now is reported at once, even with a deadline in the past
+ * (so deadline -1 polls).  The fd's own goc_set_deadline does not apply.
+ * Close it with goc_close to wake its waiters: a close(2) wakes nobody.
+ * Regular files are always ready.  Costs one poll(2) when ready, four more
+ * system calls when it parks. */
+int goc_wait_fd(int fd, int events, int64_t deadline);
+
+/* ---- connection handles (Go's net.Conn) */
+/* A goc_conn owns a socket fd goc made.  After goc_conn_close, every call
+ * through the handle returns -EBADF, even if the kernel has meanwhile given
+ * the fd number to another connection, where a raw goc_write(fd) would
+ * write into that connection.  Calls parked in goc_conn_read / write when it
+ * is closed return -EBADF.  The handle is reference-counted like a channel:
+ * goc_conn_open returns one reference, goc_conn_retain adds one for each
+ * goroutine that shares it, goc_conn_release drops one; the last release
+ * closes the connection if it is open and frees the handle.  Retain or
+ * release of a freed handle is a fatal error.  Raw fds stay available:
+ * goc_conn_fd. */
+
+typedef struct goc_conn goc_conn;
+
+/* Wrap fd (from goc_accept, goc_dial*, goc_listen*, goc_dial_udp) into *out;
+ * the handle owns fd from now on.  0, -EBADF (closed), -ENOTSOCK (an fd goc
+ * did not make), -ENOMEM, -EINVAL (out NULL). */
+int goc_conn_open(int fd, goc_conn **out);
+
+/* As goc_read / goc_write / goc_write_n / goc_writev / goc_set_deadline,
+ * on the handle's fd; -EBADF once the handle is closed, -EINVAL for NULL. */
+ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n);
+ssize_t goc_conn_write(goc_conn *c, const void *buf, size_t n);
+ssize_t goc_conn_write_n(goc_conn *c, const void *buf, size_t n, size_t *written);
+ssize_t goc_conn_writev(goc_conn *c, const struct iovec *iov, int iovcnt,
+                        size_t *written);
+int     goc_conn_set_deadline(goc_conn *c, int64_t read_deadline,
+                              int64_t write_deadline);
+
+/* The fd, or -EBADF once closed.  Valid for the caller only while it knows
+ * nobody closes the handle (the point of the handle is not to need this). */
+int goc_conn_fd(goc_conn *c);
+
+/* Close the connection (Go's Conn.Close): parked calls return -EBADF.  0, or
+ * -EBADF if already closed.  The handle stays valid until its last release. */
+int goc_conn_close(goc_conn *c);
+
+goc_conn *goc_conn_retain(goc_conn *c);   /* returns c; NULL is ignored */
+void      goc_conn_release(goc_conn *c);  /* NULL is ignored */
+
+/* ---- buffered reader (Go's bufio.Reader) */
+/* Reads from a source through a buffer of `size` bytes (0: 4096; at least
+ * 16), which is also the longest line, delimited item or frame it returns:
+ * a longer one fails with -EMSGSIZE and stays unread.  A call that fails
+ * (-ETIMEDOUT, -EBADF, ... from the source) consumes nothing, so it may be
+ * retried after moving a deadline.  End of stream: -ENODATA when nothing is
+ * left.  Returned pointers point into the buffer and are valid until the
+ * next call on the reader.  One goroutine at a time per reader.  Freeing
+ * the reader does not close its source. */
+
+typedef struct goc_bufreader goc_bufreader;
+
+/* From an fd (goc_read), a goc_conn (goc_conn_read, which must outlive the
+ * reader), or a function with goc_read's contract.  NULL on no memory or a
+ * bad fd / NULL source. */
+goc_bufreader *goc_bufreader_new(int fd, size_t size);
+goc_bufreader *goc_bufreader_new_conn(goc_conn *c, size_t size);
+goc_bufreader *goc_bufreader_new_fn(ssize_t (*read)(void *src, void *buf, size_t n),
+                                    void *src, size_t size);
+void goc_bufreader_free(goc_bufreader *br);
+
+/* The next line without its "\n" or "\r\n", NUL-terminated in place, in
+ * *line: its length (0 for an empty line).  A last line without "\n" is
+ * returned as a line.  -ENODATA at end of stream, -EMSGSIZE for a line of
+ * size bytes or more. */
+ssize_t goc_bufreader_read_line(goc_bufreader *br, const char **line);
+
+/* The bytes up to and including the first delim byte, in *out (not
+ * NUL-terminated): their count.  At end of stream the bytes left, without
+ * delim; -ENODATA when none are left; -EMSGSIZE when size bytes hold no
+ * delim. */
+ssize_t goc_bufreader_read_until(goc_bufreader *br, int delim, const char **out);
+
+/* Exactly n bytes into dst (io.ReadFull): n; -ENODATA at end of stream with
+ * nothing buffered, -EPROTO when the stream ends within the n bytes (Go's
+ * ErrUnexpectedEOF), -EMSGSIZE for n > size. */
+ssize_t goc_bufreader_read_full(goc_bufreader *br, void *dst, size_t n);
+
+/* Up to n bytes: buffered ones first, else one read of the source (goc_read's
+ * results: 0 at end of stream). */
+ssize_t goc_bufreader_read(goc_bufreader *br, void *dst, size_t n);
+
+/* Bytes read from the source and not yet returned. */
+size_t goc_bufreader_buffered(const goc_bufreader *br);
 
 /* ---------------------------------------- blocking calls the runtime
  *                                           cannot see (Go's entersyscall) */

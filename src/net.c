@@ -1,6 +1,8 @@
 /*
- * net.c — TCP on the poller: goc_listen, goc_accept, goc_dial, goc_read,
- * goc_write, goc_close, goc_set_deadline (Go's net and internal/poll).
+ * net.c — sockets on the poller: goc_listen, goc_accept, goc_read,
+ * goc_write (goc_write_n, goc_writev), goc_close, goc_set_deadline (Go's net
+ * and internal/poll).  Dialing is in dial.c, addresses in net_addr.c, Unix
+ * sockets in net_unix.c, UDP in net_udp.c (net.h lists the files).
  *
  * Every fd made here is non-blocking, close-on-exec and registered with the
  * poller once (netpoll.c).  A call tries the system call first and parks
@@ -12,10 +14,11 @@
  * An fd the runtime did not create (a pipe, a file, stdin) is not put in
  * non-blocking mode behind its owner's back: read and write on it block the
  * thread inside goc_syscall_enter/exit, so the P goes to other goroutines.
+ * goc_wait_fd (waitfd.c) waits for such an fd through the poller instead.
  *
- * SIGPIPE: writes use send(MSG_NOSIGNAL), so a peer's close gives -EPIPE and
- * never kills the process.  Name resolution (getaddrinfo) blocks the thread,
- * so goc_dial and goc_listen wrap it in goc_syscall_enter/exit.
+ * SIGPIPE: socket writes use send(MSG_NOSIGNAL) / sendmsg, so a peer's close
+ * gives -EPIPE and never kills the process (a pipe write is a write(2): it
+ * raises SIGPIPE unless the program ignores it, as C programs expect).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,11 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#include "runtime.h"
-#include "netpoll.h"
+#include "goc.h"
+#include "net.h"
 
 /* ---------------------------------------------------- system calls
  * Each returns the result or -errno from a function of its own.  A goroutine
@@ -67,138 +72,47 @@ static GOC_NOINLINE int sys_accept(int lfd)
     return fd < 0 ? -errno : fd;
 }
 
-static GOC_NOINLINE int sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* sendmsg on a socket, writev otherwise (*sock learns which, as sys_write). */
+static GOC_NOINLINE ssize_t sys_writev(int fd, const struct iovec *iov, int cnt,
+                                       bool *sock)
 {
-    int r;
-    do
-        r = connect(fd, sa, len);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
-}
-
-/* After a connect became writable: 0, -error, or -EINPROGRESS (not yet). */
-static GOC_NOINLINE int sys_connect_result(int fd)
-{
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-        return -errno;
-    if (soerr)
-        return -soerr;
-    struct sockaddr_storage ss;
-    socklen_t pl = sizeof ss;
-    if (getpeername(fd, (struct sockaddr *)&ss, &pl) < 0 && errno == ENOTCONN)
-        return -EINPROGRESS;   /* woken early: wait again */
-    return 0;
-}
-
-/* getaddrinfo, returning EAI_SYSTEM's errno through *err. */
-static GOC_NOINLINE int sys_getaddrinfo(const char *host, const char *port,
-                                        const struct addrinfo *hints,
-                                        struct addrinfo **res, int *err)
-{
-    int r = getaddrinfo(host, port, hints, res);
-    *err = errno;
-    return r;
-}
-
-/* ------------------------------------------------------------ addresses */
-
-typedef struct addr_spec {
-    char host[256];
-    char port[8];
-    bool bracketed;    /* "[v6]:port" */
-} addr_spec;
-
-/* "host:port", "[v6]:port" or ":port"; the port is numeric (0..65535). */
-static int parse_addr(const char *addr, addr_spec *a)
-{
-    if (addr == NULL)
-        return -EINVAL;
-    const char *colon, *hend;
-    memset(a, 0, sizeof *a);
-    if (addr[0] == '[') {
-        const char *rb = strchr(addr, ']');
-        if (rb == NULL || rb[1] != ':')
-            return -EINVAL;
-        a->bracketed = true;
-        addr++;
-        hend = rb;
-        colon = rb + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)))
-            return -EINVAL;   /* a bare IPv6 address needs brackets */
-        hend = colon;
-    }
-    size_t hl = (size_t)(hend - addr);
-    if (hl >= sizeof a->host)
-        return -EINVAL;
-    memcpy(a->host, addr, hl);
-    const char *p = colon + 1;
-    size_t pl = strlen(p);
-    if (pl == 0 || pl > 5 || strspn(p, "0123456789") != pl || atoi(p) > 65535)
-        return -EINVAL;
-    memcpy(a->port, p, pl);
-    return 0;
-}
-
-/* getaddrinfo off the scheduler.  EAI_* map to negative errno values. */
-static int resolve(const addr_spec *a, int flags, struct addrinfo **res)
-{
-    struct addrinfo hints = {
-        .ai_family = a->bracketed ? AF_INET6 : AF_UNSPEC,
-        .ai_socktype = SOCK_STREAM,
-        .ai_flags = flags | AI_NUMERICSERV,
-    };
-    const char *host = a->host[0] ? a->host : NULL;
-    /* Numeric hosts need no hand-off: getaddrinfo does no I/O for them. */
-    unsigned char buf[sizeof(struct in6_addr)];
-    bool numeric = host == NULL || inet_pton(AF_INET, host, buf) == 1 ||
-                   inet_pton(AF_INET6, host, buf) == 1;
-    if (numeric)
-        hints.ai_flags |= AI_NUMERICHOST;
-    bool handoff = !numeric && goc__getg() != NULL;
-    int saved = 0;
-    if (handoff)
-        goc_syscall_enter();
-    int r = sys_getaddrinfo(host, a->port, &hints, res, &saved);
-    if (handoff)
-        goc_syscall_exit();
-    switch (r) {
-    case 0:          return 0;
-    case EAI_NONAME: return -ENOENT;
-#ifdef EAI_NODATA
-    case EAI_NODATA: return -ENOENT;
-#endif
-    case EAI_AGAIN:  return -EAGAIN;
-    case EAI_MEMORY: return -ENOMEM;
-    case EAI_FAMILY: return -EAFNOSUPPORT;
-    case EAI_SYSTEM: return saved ? -saved : -EIO;
-    default:         return -EINVAL;
+    for (;;) {
+        struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+                             .msg_iovlen = (size_t)cnt };
+        ssize_t r = *sock ? sendmsg(fd, &mh, MSG_NOSIGNAL) : writev(fd, iov, cnt);
+        if (r >= 0)
+            return r;
+        if (errno == ENOTSOCK && *sock)
+            *sock = false;
+        else if (errno != EINTR)
+            return -errno;
     }
 }
 
 static void set_nodelay(int fd)
 {
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* ENOTSUP
+                                               on a Unix socket: harmless */
 }
 
 /* ---------------------------------------------------------------- listen */
 
-static int listen_on(int family, const struct sockaddr *sa, socklen_t len,
-                     int backlog, bool dual)
+int goc__net_bind(int family, int socktype, const struct sockaddr *sa,
+                  socklen_t len, int backlog, bool dual)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1, zero = 0, err;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* TCP listeners only, as Go: on UDP, SO_REUSEADDR would let a second
+     * socket bind the same port and steal datagrams. */
+    if (family != AF_UNIX && socktype == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one,
                    sizeof one);
-    if (bind(fd, sa, len) < 0 || listen(fd, backlog) < 0) {
+    if (bind(fd, sa, len) < 0 || (backlog > 0 && listen(fd, backlog) < 0)) {
         err = -errno;
         goto close_fd;
     }
@@ -213,12 +127,17 @@ close_fd:
 
 int goc_listen(const char *addr, int backlog)
 {
-    addr_spec a;
-    int err = parse_addr(addr, &a);
-    if (err < 0)
-        return err;
     if (backlog <= 0)
         backlog = SOMAXCONN;
+    struct sockaddr_storage su;
+    socklen_t sulen;
+    int err = goc__unix_sockaddr(addr, &su, &sulen);
+    if (err != 0)
+        return err < 0 ? err : goc__unix_listen(&su, sulen, backlog);
+    goc_addr_spec a;
+    err = goc__net_parse(addr, &a);
+    if (err < 0)
+        return err;
     if (a.host[0] == '\0') {
         /* ":port": every address, IPv6 and IPv4 on one socket when the
          * host has IPv6, as Go does; IPv4 only otherwise. */
@@ -226,21 +145,24 @@ int goc_listen(const char *addr, int backlog)
         struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
                                    .sin6_port = htons(port),
                                    .sin6_addr = IN6ADDR_ANY_INIT };
-        err = listen_on(AF_INET6, (struct sockaddr *)&s6, sizeof s6, backlog, true);
+        err = goc__net_bind(AF_INET6, SOCK_STREAM, (struct sockaddr *)&s6,
+                            sizeof s6, backlog, true);
         if (err != -EAFNOSUPPORT && err != -EADDRNOTAVAIL)
             return err;
         struct sockaddr_in s4 = { .sin_family = AF_INET,
                                   .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_ANY) };
-        return listen_on(AF_INET, (struct sockaddr *)&s4, sizeof s4, backlog, false);
+        return goc__net_bind(AF_INET, SOCK_STREAM, (struct sockaddr *)&s4,
+                             sizeof s4, backlog, false);
     }
     struct addrinfo *res;
-    err = resolve(&a, AI_PASSIVE, &res);
+    err = goc__net_resolve(&a, SOCK_STREAM, AI_PASSIVE, &res);
     if (err < 0)
         return err;
     err = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        err = listen_on(ai->ai_family, ai->ai_addr, ai->ai_addrlen, backlog, false);
+        err = goc__net_bind(ai->ai_family, SOCK_STREAM, ai->ai_addr,
+                            ai->ai_addrlen, backlog, false);
         if (err >= 0 || err == -EADDRINUSE)
             break;
     }
@@ -250,14 +172,10 @@ int goc_listen(const char *addr, int backlog)
 
 /* ---------------------------------------------------------------- accept */
 
-int goc_accept(int listen_fd)
+int goc__net_accept(goc_pd *pd, int listen_fd)
 {
-    goc_pd *pd;
-    int r = goc__pd_get(listen_fd, &pd);
-    if (r < 0)
-        return -EBADF;
     goc_mutex_lock(&pd->rmu);
-    r = goc__pd_prepare(pd, 'r');
+    int r = goc__pd_prepare(pd, 'r');
     while (r == 0) {
         int fd = sys_accept(listen_fd);
         if (fd >= 0) {
@@ -286,62 +204,17 @@ int goc_accept(int listen_fd)
         break;
     }
     goc_mutex_unlock(&pd->rmu);
-    goc__pd_release(pd);
     return r;
 }
 
-/* ------------------------------------------------------------------ dial */
-
-static int connect_one(const struct addrinfo *ai)
+int goc_accept(int listen_fd)
 {
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int err = goc__pd_open(fd, NULL);
-    if (err < 0) {
-        close(fd);
-        return err;
-    }
-    goc_pd *pd = goc__pd_acquire(fd);
-    if (pd == NULL) {
-        goc__pd_close(fd);
+    goc_pd *pd;
+    if (goc__pd_get(listen_fd, &pd) < 0)
         return -EBADF;
-    }
-    err = sys_connect(fd, ai->ai_addr, ai->ai_addrlen);
-    while (err == -EINPROGRESS || err == -EALREADY) {
-        err = goc__pd_wait(pd, 'w');
-        if (err == 0)
-            err = sys_connect_result(fd);
-    }
+    int r = goc__net_accept(pd, listen_fd);
     goc__pd_release(pd);
-    if (err < 0) {
-        goc__pd_close(fd);
-        return err;
-    }
-    set_nodelay(fd);
-    return fd;
-}
-
-int goc_dial(const char *addr)
-{
-    addr_spec a;
-    int err = parse_addr(addr, &a);
-    if (err < 0)
-        return err;
-    if (a.host[0] == '\0')
-        strcpy(a.host, "127.0.0.1");   /* Go dials the local system */
-    struct addrinfo *res;
-    err = resolve(&a, 0, &res);
-    if (err < 0)
-        return err;
-    err = -ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        err = connect_one(ai);
-        if (err >= 0)
-            break;
-    }
-    freeaddrinfo(res);
-    return err;
+    return r;
 }
 
 /* ----------------------------------------------------------- read, write */
@@ -360,14 +233,8 @@ static ssize_t blocking_io(int fd, void *buf, size_t n, bool rd)
     return r;
 }
 
-ssize_t goc_read(int fd, void *buf, size_t n)
+ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
 {
-    goc_pd *pd;
-    int err = goc__pd_get(fd, &pd);
-    if (err == -ENOENT)
-        return blocking_io(fd, buf, n, true);
-    if (err < 0)
-        return err;
     goc_mutex_lock(&pd->rmu);
     /* goc__pd_prepare inlined, to learn whether it dropped a pending edge
      * (Go's pollReset): an edge that comes after this CAS stays in rg. */
@@ -385,37 +252,36 @@ ssize_t goc_read(int fd, void *buf, size_t n)
             break;
         r = goc__pd_wait(pd, 'r');
     }
-    pd->rdrained = r > 0 && (size_t)r < n;
+    pd->rdrained = !pd->dgram && r > 0 && (size_t)r < n;
     goc_mutex_unlock(&pd->rmu);
+    return r;
+}
+
+ssize_t goc_read(int fd, void *buf, size_t n)
+{
+    goc_pd *pd;
+    int err = goc__pd_get(fd, &pd);
+    if (err == -ENOENT)
+        return blocking_io(fd, buf, n, true);
+    if (err < 0)
+        return err;
+    ssize_t r = goc__net_read(pd, fd, buf, n);
     goc__pd_release(pd);
     return r;
 }
 
-ssize_t goc_write(int fd, const void *buf, size_t n)
+ssize_t goc__net_write(goc_pd *pd, int fd, const void *buf, size_t n,
+                       size_t *done)
 {
-    goc_pd *pd;
-    int gerr = goc__pd_get(fd, &pd);
-    if (gerr == -EBADF)
-        return gerr;
-    if (gerr < 0) {
-        size_t done = 0;
-        while (done < n) {
-            ssize_t r = blocking_io(fd, (char *)buf + done, n - done, false);
-            if (r < 0)
-                return r;
-            done += (size_t)r;
-        }
-        return (ssize_t)n;
-    }
     const char *p = buf;
-    size_t done = 0;
     bool sock = true;
+    *done = 0;
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
-    while (err == 0 && done < n) {
-        ssize_t r = sys_write(fd, p + done, n - done, &sock);
+    while (err == 0 && *done < n) {
+        ssize_t r = sys_write(fd, p + *done, n - *done, &sock);
         if (r >= 0) {
-            done += (size_t)r;
+            *done += (size_t)r;
             continue;
         }
         if (r != -EAGAIN) {
@@ -425,17 +291,184 @@ ssize_t goc_write(int fd, const void *buf, size_t n)
         err = goc__pd_wait(pd, 'w');
     }
     goc_mutex_unlock(&pd->wmu);
-    goc__pd_release(pd);
-    if (err < 0)
-        return err;
+    return err < 0 ? err : (ssize_t)n;
+}
+
+/* The plain-fd path: every byte, blocking the thread with the P handed off
+ * (blocking_io per chunk). */
+static ssize_t blocking_write_all(int fd, const void *buf, size_t n, size_t *done)
+{
+    while (*done < n) {
+        ssize_t r = blocking_io(fd, (char *)buf + *done, n - *done, false);
+        if (r < 0)
+            return r;
+        *done += (size_t)r;
+    }
     return (ssize_t)n;
+}
+
+ssize_t goc_write_n(int fd, const void *buf, size_t n, size_t *written)
+{
+    size_t done = 0;
+    goc_pd *pd;
+    ssize_t r = goc__pd_get(fd, &pd);
+    if (r == -ENOENT) {
+        r = blocking_write_all(fd, buf, n, &done);
+    } else if (r == 0) {
+        r = goc__net_write(pd, fd, buf, n, &done);
+        goc__pd_release(pd);
+    }
+    if (written)
+        *written = done;
+    return r;
+}
+
+ssize_t goc_write(int fd, const void *buf, size_t n)
+{
+    return goc_write_n(fd, buf, n, NULL);
+}
+
+/* ------------------------------------------------------------------ writev
+ * The caller's iovec array is const: each round copies a window of at most
+ * WV_WINDOW entries, trims the first by the bytes already written, and
+ * hands the window to one sendmsg/writev.  64 entries keep the copy on the
+ * stack small (1 KiB); longer arrays take more rounds. */
+#define WV_WINDOW 64
+
+/* Fill win from iov starting at byte offset skip of entry *i (entries
+ * before *i are done); returns the count, 0 when nothing is left. */
+static int wv_window(struct iovec *win, const struct iovec *iov, int iovcnt,
+                     int i, size_t skip)
+{
+    int k = 0;
+    for (; i < iovcnt && k < WV_WINDOW; i++) {
+        if (iov[i].iov_len <= skip) {   /* done, or empty */
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        win[k].iov_base = (char *)iov[i].iov_base + skip;
+        win[k].iov_len = iov[i].iov_len - skip;
+        skip = 0;
+        k++;
+    }
+    return k;
+}
+
+/* Advance (*i, *off) past r bytes. */
+static void wv_advance(const struct iovec *iov, int iovcnt, int *i,
+                       size_t *off, size_t r)
+{
+    while (*i < iovcnt && r > 0) {
+        size_t left = iov[*i].iov_len - *off;
+        if (r < left) {
+            *off += r;
+            return;
+        }
+        r -= left;
+        (*i)++;
+        *off = 0;
+    }
+}
+
+static ssize_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t t = 0;
+    if (iovcnt < 0 || (iovcnt > 0 && iov == NULL))
+        return -EINVAL;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > (size_t)SSIZE_MAX - t)
+            return -EINVAL;
+        t += iov[i].iov_len;
+    }
+    return (ssize_t)t;
+}
+
+/* One round of writev on either path; r bytes or -errno. */
+static ssize_t wv_round(int fd, const struct iovec *iov, int iovcnt, int i,
+                        size_t off, bool *sock, bool handoff)
+{
+    struct iovec win[WV_WINDOW];
+    int k = wv_window(win, iov, iovcnt, i, off);
+    if (handoff && goc__getg() != NULL) {
+        goc_syscall_enter();
+        ssize_t r = sys_writev(fd, win, k, sock);
+        goc_syscall_exit();
+        return r;
+    }
+    return sys_writev(fd, win, k, sock);
+}
+
+ssize_t goc__net_writev(goc_pd *pd, int fd, const struct iovec *iov,
+                        int iovcnt, size_t *done)
+{
+    ssize_t total = iov_total(iov, iovcnt);
+    *done = 0;
+    if (total < 0)
+        return total;
+    int i = 0;
+    size_t off = 0;
+    bool sock = true;
+    goc_mutex_lock(&pd->wmu);
+    ssize_t err = goc__pd_prepare(pd, 'w');
+    while (err == 0 && *done < (size_t)total) {
+        ssize_t r = wv_round(fd, iov, iovcnt, i, off, &sock, false);
+        if (r >= 0) {
+            *done += (size_t)r;
+            wv_advance(iov, iovcnt, &i, &off, (size_t)r);
+            continue;
+        }
+        if (r != -EAGAIN) {
+            err = r;
+            break;
+        }
+        err = goc__pd_wait(pd, 'w');
+    }
+    goc_mutex_unlock(&pd->wmu);
+    return err < 0 ? err : total;
+}
+
+static ssize_t blocking_writev(int fd, const struct iovec *iov, int iovcnt,
+                               size_t *done)
+{
+    ssize_t total = iov_total(iov, iovcnt);
+    if (total < 0)
+        return total;
+    if (fcntl(fd, F_GETFD) < 0)
+        return -EBADF;
+    int i = 0;
+    size_t off = 0;
+    bool sock = false;
+    while (*done < (size_t)total) {
+        ssize_t r = wv_round(fd, iov, iovcnt, i, off, &sock, true);
+        if (r < 0)
+            return r;
+        *done += (size_t)r;
+        wv_advance(iov, iovcnt, &i, &off, (size_t)r);
+    }
+    return total;
+}
+
+ssize_t goc_writev(int fd, const struct iovec *iov, int iovcnt, size_t *written)
+{
+    size_t done = 0;
+    goc_pd *pd;
+    ssize_t r = goc__pd_get(fd, &pd);
+    if (r == -ENOENT) {
+        r = blocking_writev(fd, iov, iovcnt, &done);
+    } else if (r == 0) {
+        r = goc__net_writev(pd, fd, iov, iovcnt, &done);
+        goc__pd_release(pd);
+    }
+    if (written)
+        *written = done;
+    return r;
 }
 
 /* ------------------------------------------------------ close, deadlines */
 
 int goc_close(int fd)
 {
-    return goc__pd_close(fd);
+    return goc__waitfd_close(fd, goc__pd_close);
 }
 
 int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline)

@@ -133,6 +133,8 @@ int goc__pd_open(int fd, goc_pd **out)
     atomic_store(&pd->closing, false);
     atomic_store(&pd->everr, false);
     pd->rdrained = false;
+    pd->dgram = false;
+    atomic_store(&pd->waitfd, false);
     atomic_store(&pd->rdhup, false);
     goc__lock(&pd->lock);
     atomic_store(&pd->rd, 0);
@@ -206,6 +208,22 @@ goc_pd *goc__pd_acquire(int fd)
     return goc__pd_get(fd, &pd) == 0 ? pd : NULL;
 }
 
+int goc__pd_ref(goc_pd *pd, uint32_t seq)
+{
+    uint32_t old = atomic_load(&pd->ref);
+    do {
+        if ((old & REF_CLOSED) || (old & REF_MASK) == REF_MASK)
+            return -EBADF;
+    } while (!atomic_compare_exchange_weak(&pd->ref, &old, old + 1));
+    /* Taken on a pollDesc reopened for another fd since: give it back.
+     * (goc__pd_open bumps fdseq before it lets references in.) */
+    if (atomic_load(&pd->fdseq) != seq) {
+        goc__pd_release(pd);
+        return -EBADF;
+    }
+    return 0;
+}
+
 void goc__pd_release(goc_pd *pd)
 {
     if (atomic_fetch_sub(&pd->ref, 1) - 1 == REF_CLOSED)
@@ -264,6 +282,61 @@ int goc__pd_close(int fd)
         goc__ready(wg);
     goc__pd_release(pd);
     return 0;
+}
+
+/* ------------------------------------------------------ waitfd waiters */
+
+goc_pd *goc__pd_waiter_new(int fd)
+{
+    goc_pd *pd = pd_alloc();
+    if (pd == NULL)
+        return NULL;
+    pd->fd = fd;
+    atomic_store(&pd->waitfd, true);
+    atomic_store(&pd->wfready, 0);
+    atomic_fetch_add(&pd->fdseq, 1);
+    atomic_store(&pd->rg, PD_NIL);
+    atomic_store(&pd->wg, PD_NIL);
+    atomic_store(&pd->closing, false);
+    atomic_store(&pd->everr, false);
+    atomic_store(&pd->rdhup, false);
+    goc__lock(&pd->lock);
+    atomic_store(&pd->rd, 0);
+    atomic_store(&pd->wd, 0);
+    pd->rseq++;
+    pd->wseq++;
+    goc__unlock(&pd->lock);
+    return pd;
+}
+
+/* As goc__pd_close's wake half; the ref field stays REF_CLOSED throughout
+ * (nobody looks a waiter up by fd). */
+void goc__pd_waiter_wake(goc_pd *pd)
+{
+    goc__lock(&pd->lock);
+    atomic_store(&pd->closing, true);
+    pd->rseq++;
+    pd->wseq++;
+    goc__timer_stop(&pd->rt);
+    goc__timer_stop(&pd->wt);
+    G *rg = unblock(pd, 'r', false);
+    goc__unlock(&pd->lock);
+    if (rg)
+        goc__ready(rg);
+}
+
+void goc__pd_waiter_free(goc_pd *pd)
+{
+    goc__lock(&pd->lock);
+    atomic_store(&pd->closing, true);
+    pd->rseq++;
+    pd->wseq++;
+    goc__timer_stop(&pd->rt);
+    goc__timer_stop(&pd->wt);
+    goc__unlock(&pd->lock);
+    atomic_store(&pd->waitfd, false);
+    pd->fd = -1;
+    pd_free_put(pd);
 }
 
 /* ------------------------------------------------------------- waiting */
@@ -359,6 +432,13 @@ static void push_ready(G **list, G *gp)
 void goc__np_ready(G **list, goc_pd *pd, int mode)
 {
     G *rg = NULL, *wg = NULL;
+    if (atomic_load(&pd->waitfd)) {
+        int bits = (mode == 'r' || mode == 'r' + 'w' ? 1 : 0) |
+                   (mode == 'w' || mode == 'r' + 'w' ? 2 : 0);
+        atomic_fetch_or(&pd->wfready, bits);
+        push_ready(list, unblock(pd, 'r', true));
+        return;
+    }
     if (mode == 'r' || mode == 'r' + 'w')
         rg = unblock(pd, 'r', true);
     if (mode == 'w' || mode == 'r' + 'w')

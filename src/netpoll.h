@@ -51,6 +51,16 @@ typedef struct goc_pd {
      * first paying a read(2) that returns EAGAIN.  Not after a hang-up
      * (EOF and errors raise no further edges).  Protected by rmu. */
     bool              rdrained;
+    /* A datagram socket (net_udp.c): a short read says nothing about
+     * what is queued, so rdrained is never set.  Set once after open,
+     * before the fd is returned to the program. */
+    bool              dgram;
+    /* A goc_wait_fd waiter (waitfd.c), not in the fd table: every report
+     * wakes the G parked on rg, and wfready collects what was reported
+     * (GOC_WAIT_READ / GOC_WAIT_WRITE bits).  Set before registration,
+     * cleared when the pollDesc goes back to the free list. */
+    _Atomic bool      waitfd;
+    _Atomic int       wfready;
 } goc_pd;
 
 /* ---------------------------------------------------- OS layer contract
@@ -58,6 +68,9 @@ typedef struct goc_pd {
 int  goc__np_os_init(void);                    /* 0 or -errno */
 int  goc__np_os_open(int fd, goc_pd *pd);      /* register once, edge-trig. */
 void goc__np_os_close(int fd);                 /* deregister */
+/* Register fd for ONE report (level-triggered: an fd ready now reports at
+ * the next poll) of read (bit 1) and/or write (bit 2) readiness. */
+int  goc__np_os_open_once(int fd, goc_pd *pd, int bits);
 /* Wait up to delay ns (<0 forever, 0 poll); readiness goes through
  * goc__np_ready, which pushes Gs on *list. */
 void goc__np_os_poll(int64_t delay, G **list);
@@ -75,11 +88,20 @@ int     goc__pd_open(int fd, goc_pd **out);
 /* 0 and *out, -EBADF (closing or closed), or -ENOENT (not registered). */
 int     goc__pd_get(int fd, goc_pd **out);
 goc_pd *goc__pd_acquire(int fd);
+/* One more reference to a pollDesc already known (goc_conn): 0, or -EBADF
+ * if it is closing or was reopened since its fdseq was seq. */
+int     goc__pd_ref(goc_pd *pd, uint32_t seq);
 void    goc__pd_release(goc_pd *pd);
 int     goc__pd_close(int fd);
 int     goc__pd_checkerr(goc_pd *pd, int mode);   /* 0, -EBADF, -ETIMEDOUT */
 int     goc__pd_prepare(goc_pd *pd, int mode);    /* before an I/O attempt */
 int     goc__pd_wait(goc_pd *pd, int mode);       /* park until ready */
 int     goc__pd_set_deadline(goc_pd *pd, int64_t rd, int64_t wd);
+/* waitfd.c's pollDescs: a fresh one outside the fd table (fdseq bumped so
+ * stale events miss it), wake (as a close: its G returns -EBADF), and back
+ * to the free list once deregistered. */
+goc_pd *goc__pd_waiter_new(int fd);
+void    goc__pd_waiter_wake(goc_pd *pd);
+void    goc__pd_waiter_free(goc_pd *pd);
 
 #endif /* GOC_NETPOLL_H */

@@ -68,6 +68,19 @@ int goc__np_os_open(int fd, goc_pd *pd)
     return 0;
 }
 
+int goc__np_os_open_once(int fd, goc_pd *pd, int bits)
+{
+    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
+    struct epoll_event ev = {
+        .events = EPOLLONESHOT | ((bits & 1) ? EPOLLIN | EPOLLRDHUP : 0) |
+                  ((bits & 2) ? EPOLLOUT : 0),
+        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
+    };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
 void goc__np_os_close(int fd)
 {
     struct epoll_event ev = {0};
