@@ -175,6 +175,21 @@ struct where {
     uintptr_t   modoff;
 };
 
+/* A relative source path (the compiler was given one) joined to the
+ * directory it was compiled in, so the dump prints absolute paths as Go
+ * does.  The result lives until the next call. */
+static const char *absolute(const char *file, const char *dir)
+{
+    static char path[PATH_MAX];
+    if (file == NULL || file[0] == '/' || dir == NULL || dir[0] == 0)
+        return file;
+    const char *f = file;
+    while (f[0] == '.' && f[1] == '/')
+        f += 2;
+    snprintf(path, sizeof path, "%s/%s", dir, f);
+    return path;
+}
+
 /* pc is a return address (or the interrupted PC): its line is pc - 1's,
  * the call instruction's, and the +0x offset is pc's, as Go prints it. */
 static struct where lookup(uintptr_t pc)
@@ -193,7 +208,8 @@ static struct where lookup(uintptr_t pc)
         w.funcoff = off + 1;
     Dwfl_Line *line = dwfl_module_getsrc(mod, pc - 1);
     if (line)
-        w.file = dwfl_lineinfo(line, NULL, &w.line, NULL, NULL, NULL);
+        w.file = absolute(dwfl_lineinfo(line, NULL, &w.line, NULL, NULL, NULL),
+                          dwfl_line_comp_dir(line));
     return w;
 }
 
