@@ -100,7 +100,7 @@ static void print_raw(int fd, void *const *pcs, int n, uintptr_t gopc, uint64_t 
     if (n > 0)
         backtrace_symbols_fd(pcs, n, fd);
     if (gopc) {
-        raw_say(fd, "created by (in goroutine %" PRIu64 ")\n\t", parent);
+        raw_say(fd, "created by ? in goroutine %" PRIu64 "\n\t", parent);
         void *pc = (void *)gopc;
         backtrace_symbols_fd(&pc, 1, fd);
     }

@@ -158,7 +158,9 @@ endif()
 # 10,000 parked goroutines start fast, under TSan as well (a TSan fiber per
 # G, kept with the G on the free list).  gcc's libtsan cannot hold 10,000
 # fibers (8128 at most): that build leaves it out (make test-tsan uses clang).
-if(NOT (GOC_SANITIZE STREQUAL "thread" AND CMAKE_C_COMPILER_ID STREQUAL "GNU"))
+# Not under qemu-user either, whose page faults alone take seconds here.
+if(NOT (GOC_SANITIZE STREQUAL "thread" AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+   AND NOT CMAKE_CROSSCOMPILING)
   goc_add_test(spawn_parked ${d}/spawn_parked.c TIMEOUT 60 PROCS 2 SERIAL)
 endif()
 
