@@ -58,10 +58,16 @@ def allgs():
 
 
 def wait_reason(g):
+    """The wait reason's text, from trace.c's table (read, not called: this
+    works on a core file too)."""
+    r = int(g["waitreason"])
     try:
-        return gdb.parse_and_eval("goc__waitreason_str(%d)" % int(g["waitreason"])).string()
-    except gdb.error:
-        return "reason %d" % int(g["waitreason"])
+        s = gdb.parse_and_eval("'trace.c'::reasons")[r]
+        if int(s) != 0:
+            return s.string()
+    except (gdb.error, IndexError):
+        pass
+    return "reason %d" % r
 
 
 def saved_regs(g):

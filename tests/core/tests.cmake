@@ -178,3 +178,5 @@ if(GOC_GDB AND NOT CMAKE_CROSSCOMPILING AND NOT GOC_SANITIZE)
             $<TARGET_FILE:test_gdb_goroutines>)
   set_tests_properties(gdb_goroutines PROPERTIES TIMEOUT 60 LABELS core)
 endif()
+# A G's TSan fiber outlives its goroutine: 40,000 lives on one G.
+goc_add_test(fiber_reuse ${d}/fiber_reuse.c TIMEOUT 60 PROCS 1)
