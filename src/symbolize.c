@@ -192,6 +192,20 @@ static const char *absolute(const char *file, const char *dir)
 
 /* pc is a return address (or the interrupted PC): its line is pc - 1's,
  * the call instruction's, and the +0x offset is pc's, as Go prints it. */
+/* The compile unit holding addr.  dwfl_module_addrdie finds it through
+ * .debug_aranges, which clang does not emit (and libdw 0.188 does not
+ * rebuild): then the CUs are asked one by one (a few dozen; a dump only). */
+static Dwarf_Die *find_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+    if (cu != NULL)
+        return cu;
+    while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+        if (dwarf_haspc(cu, addr - *bias) > 0)
+            return cu;
+    return NULL;
+}
+
 static struct where lookup(uintptr_t pc)
 {
     struct where w = { 0 };
@@ -206,10 +220,15 @@ static struct where lookup(uintptr_t pc)
     w.func = dwfl_module_addrinfo(mod, pc - 1, &off, &sym, NULL, NULL, NULL);
     if (w.func)
         w.funcoff = off + 1;
-    Dwfl_Line *line = dwfl_module_getsrc(mod, pc - 1);
-    if (line)
-        w.file = absolute(dwfl_lineinfo(line, NULL, &w.line, NULL, NULL, NULL),
-                          dwfl_line_comp_dir(line));
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = find_cu(mod, pc - 1, &bias);
+    Dwarf_Line *line = cu ? dwarf_getsrc_die(cu, pc - 1 - bias) : NULL;
+    if (line) {
+        Dwarf_Attribute attr;
+        dwarf_lineno(line, &w.line);
+        w.file = absolute(dwarf_linesrc(line, NULL, NULL),
+                          dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr)));
+    }
     return w;
 }
 
@@ -220,7 +239,7 @@ static int print_inlined(struct outbuf *o, uintptr_t pc, const struct where *w)
 {
     Dwarf_Addr bias = 0;
     Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc - 1);
-    Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, pc - 1, &bias) : NULL;
+    Dwarf_Die *cu = mod ? find_cu(mod, pc - 1, &bias) : NULL;
     if (cu == NULL)
         return 0;
     Dwarf_Die *scopes = NULL;

@@ -7,11 +7,17 @@
 
 static goc_chan *never;
 
-static __attribute__((noinline)) long wait_for_job(void)
+/* Inlined: the dump shows it as a frame of its own, "(inlined)". */
+static inline __attribute__((always_inline)) long recv_long(goc_chan *c)
 {
     long v = 0;
-    goc_chan_recv(never, &v);                     /* LINE_RECV */
-    return v + 1;
+    goc_chan_recv(c, &v);                         /* LINE_RECV */
+    return v;
+}
+
+static __attribute__((noinline)) long wait_for_job(void)
+{
+    return recv_long(never) + 1;                  /* LINE_INLINED_AT */
 }
 
 static void worker(void *arg)
