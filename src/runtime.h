@@ -202,6 +202,9 @@ struct goc_g {
     goc_note         note;        /* foreign: the thread sleeps on this */
     M               *lockedm;     /* async-preempted: its M waits in the signal
                                      handler for a P; set while on sched.lockedq */
+    uintptr_t        gopc;        /* return address of the goc_go call that
+                                     made it ("created by" in dumps) */
+    uint64_t         parentgoid;  /* the G that made it (0: not a goroutine) */
     struct goc_timer_rt *timer;   /* cached timer for goc_sleep (time.c) */
     uint64_t         sleepwhen;
 #if GOC_TSAN
@@ -523,6 +526,13 @@ const char *goc__waitreason_str(int reason);
 void goc__signals_init(void);
 void goc__signals_thread_init(M *m);
 void goc__stack_overflow(G *gp) GOC_NORETURN;  /* report and exit 2 */
+
+/* -------------------------------------------------------- symbolize.c */
+void goc__traceback_init(void);   /* GOC_TRACEBACK, the symbolizer thread */
+/* Print frames pcs[0..n) (return addresses, innermost first) and, when
+ * gopc != 0, "created by"; Go's format, file:line when libdw is built in.
+ * Async-signal-safe on the calling thread (see symbolize.c). */
+void goc__traceback(int fd, void *const *pcs, int n, uintptr_t gopc, uint64_t parent);
 
 /* ---------------------------------------------------------- sysmon.c */
 void goc__sysmon_start(void);

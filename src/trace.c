@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -118,6 +119,27 @@ static int parked_pcs(G *gp, void **pcs, int max)
     return n;
 }
 
+/* In a signal handler, the current G's frames start with the handler's
+ * own and the kernel's return trampoline: drop everything before the
+ * interrupted PC (backtrace unwinds through the signal frame and reports
+ * that PC exactly; +1 makes it look like the return addresses the others
+ * are, which the symbolizer looks up at pc - 1). */
+static uintptr_t sig_pc;   /* the interrupted PC during on_quit, else 0 */
+
+static int trim_signal_frames(void **pcs, int n)
+{
+    if (sig_pc == 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if ((uintptr_t)pcs[i] == sig_pc) {
+            pcs[i] = (void *)(sig_pc + 1);
+            memmove(pcs, pcs + i, (size_t)(n - i) * sizeof pcs[0]);
+            return n - i;
+        }
+    }
+    return n;
+}
+
 static void dump_one(int fd, G *gp, bool current)
 {
     int64_t waited = 0;
@@ -131,13 +153,12 @@ static void dump_one(int fd, G *gp, bool current)
     void *pcs[64];
     int n = 0;
     if (current)
-        n = backtrace(pcs, 64);
+        n = trim_signal_frames(pcs, backtrace(pcs, 64));
     else if (atomic_load(&gp->status) != G_RUNNING)
         n = parked_pcs(gp, pcs, 64);
-    if (n > 0)
-        backtrace_symbols_fd(pcs, n, fd);
-    else if (atomic_load(&gp->status) == G_RUNNING)
+    if (n == 0 && !current && atomic_load(&gp->status) == G_RUNNING)
         say(fd, "\t(running on another thread)\n");
+    goc__traceback(fd, pcs, n, gp->gopc, gp->parentgoid);
     say(fd, "\n");
 }
 
@@ -434,11 +455,18 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 static void on_quit(int sig, siginfo_t *si, void *uc)
 {
     (void)si;
-    (void)uc;
     (void)sig;
     if (atomic_fetch_add(&fatal_entered, 1) > 0)
         for (;;)
             pause();
+    mcontext_t *mc = &((ucontext_t *)uc)->uc_mcontext;
+#if defined(__x86_64__)
+    sig_pc = (uintptr_t)mc->gregs[REG_RIP];
+#elif defined(__aarch64__)
+    sig_pc = (uintptr_t)mc->pc;
+#else
+    (void)mc;
+#endif
     flush_stdio();
     say(2, "SIGQUIT: quit\n\n");
     goc__dump_goroutines(2);
@@ -460,6 +488,7 @@ void goc__signals_init(void)
     void *warm[2];
     backtrace(warm, 2);        /* loads libgcc now, not on a fatal path */
     flusher_start();
+    goc__traceback_init();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

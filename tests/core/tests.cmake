@@ -6,6 +6,9 @@ if(GOC_SANITIZE STREQUAL "thread" AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
   # Each goroutine is a TSan fiber, and gcc's libtsan counts fibers as
   # threads: it dies past 8128 alive ("Thread limit exceeded").  5000.
   goc_add_test(million ${d}/million.c TIMEOUT 120 PROCS 2 SERIAL ENV GOC_TEST_SCALE=200)
+elseif(GOC_SANITIZE STREQUAL "thread")
+  # clang's TSan: ~140 us and ~26 KB per parked goroutine; 10,000.
+  goc_add_test(million ${d}/million.c TIMEOUT 120 PROCS 2 SERIAL ENV GOC_TEST_SCALE=100)
 else()
   goc_add_test(million ${d}/million.c TIMEOUT 120 PROCS 2 SERIAL)
 endif()
@@ -62,6 +65,9 @@ if(NOT GOC_SANITIZE)
   if(GOC_HAVE_STATIC_LIBC)
     goc_add_test(preempt_malloc_static ${d}/preempt_malloc.c TIMEOUT 30)
     target_link_options(test_preempt_malloc_static PRIVATE -static)
+    if(GOC_HAVE_LIBDW)   # what libdw.a needs (goc.pc's Libs.private)
+      target_link_libraries(test_preempt_malloc_static PRIVATE ${LIBDW_STATIC_LDFLAGS})
+    endif()
   endif()
 endif()
 goc_add_fatal_test(deadlock ${d}/deadlock.c "fatal error: all goroutines are asleep - deadlock!")
@@ -118,3 +124,62 @@ endif()
 # Unannotated blocking calls (read, sleep, pthread_mutex_lock) at P=1: sysmon
 # hands the blocked thread's P on (sysmon.c, REVOKE_* in runtime.h).
 goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
+
+# Symbolized dumps (src/symbolize.c): function names, file:line and
+# "created by" in a deadlock dump of a program built -O2 with the flags
+# goc.pc gives; linked against the static library, the shared one, and
+# -static.  Needs libdw, and runs the program natively (not under qemu).
+if(GOC_HAVE_LIBDW AND NOT CMAKE_CROSSCOMPILING)
+  set(dumpflags -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls)
+  add_executable(test_dump_symbols ${d}/dump_symbols.c)
+  target_compile_options(test_dump_symbols PRIVATE ${dumpflags})
+  target_link_libraries(test_dump_symbols PRIVATE goc)
+  add_executable(test_dump_symbols_shared ${d}/dump_symbols.c)
+  target_compile_options(test_dump_symbols_shared PRIVATE ${dumpflags})
+  target_link_libraries(test_dump_symbols_shared PRIVATE goc_shared)
+  set(dumptests dump_symbols dump_symbols_shared)
+  if(NOT GOC_SANITIZE)
+    include(CheckCSourceCompiles)
+    set(CMAKE_REQUIRED_LINK_OPTIONS -static)
+    check_c_source_compiles("#include <stdlib.h>\nint main(void){return malloc(1)==0;}"
+                            GOC_HAVE_STATIC_LIBC)
+    unset(CMAKE_REQUIRED_LINK_OPTIONS)
+    if(GOC_HAVE_STATIC_LIBC)
+      add_executable(test_dump_symbols_static ${d}/dump_symbols.c)
+      target_compile_options(test_dump_symbols_static PRIVATE ${dumpflags})
+      target_link_libraries(test_dump_symbols_static PRIVATE goc ${LIBDW_STATIC_LDFLAGS})
+      target_link_options(test_dump_symbols_static PRIVATE -static)
+      list(APPEND dumptests dump_symbols_static)
+    endif()
+  endif()
+  foreach(t IN LISTS dumptests)
+    add_test(NAME ${t} COMMAND sh ${d}/dump_symbols.sh $<TARGET_FILE:test_${t}> ${d}/dump_symbols.c)
+    set_tests_properties(${t} PROPERTIES TIMEOUT 60 LABELS core)
+  endforeach()
+endif()
+
+# 10,000 parked goroutines start fast, under TSan as well (a TSan fiber per
+# G, kept with the G on the free list).  gcc's libtsan cannot hold 10,000
+# fibers (8128 at most): that build leaves it out (make test-tsan uses clang).
+# Not under qemu-user either, whose page faults alone take seconds here.
+if(NOT (GOC_SANITIZE STREQUAL "thread" AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+   AND NOT CMAKE_CROSSCOMPILING)
+  goc_add_test(spawn_parked ${d}/spawn_parked.c TIMEOUT 60 PROCS 2 SERIAL)
+endif()
+
+# scripts/goc-gdb.py: "info goroutines" and "goroutine N bt" on a program
+# stopped with three parked goroutines.  Needs gdb, a native run, and no
+# sanitizer runtime under the debugger.
+find_program(GOC_GDB gdb)
+if(GOC_GDB AND NOT CMAKE_CROSSCOMPILING AND NOT GOC_SANITIZE)
+  add_executable(test_gdb_goroutines ${d}/gdb_goroutines.c)
+  target_compile_options(test_gdb_goroutines PRIVATE -O2 -g -fno-omit-frame-pointer
+                         -fno-optimize-sibling-calls)
+  target_link_libraries(test_gdb_goroutines PRIVATE goc)
+  add_test(NAME gdb_goroutines
+    COMMAND sh ${d}/gdb_goroutines.sh ${PROJECT_SOURCE_DIR}/scripts/goc-gdb.py
+            $<TARGET_FILE:test_gdb_goroutines>)
+  set_tests_properties(gdb_goroutines PROPERTIES TIMEOUT 60 LABELS core)
+endif()
+# A G's TSan fiber outlives its goroutine: 40,000 lives on one G.
+goc_add_test(fiber_reuse ${d}/fiber_reuse.c TIMEOUT 60 PROCS 1)
