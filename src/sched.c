@@ -93,6 +93,8 @@ static void foreign_g_free(void *p)
      * fresh stand-in, freed in the next destructor round, not this one. */
     if (tls_foreign_g == f)
         tls_foreign_g = NULL;
+    if (f->after != NULL)
+        goc__after_gexit(f);
     free(f);
 }
 
@@ -695,7 +697,7 @@ static inline void gcount_add(P *pp, int d)
 enum { SPAWN_YIELD = 64 };   /* half a ring would spill to global at 128 */
 static void goyield_m(G *gp);
 
-int goc_go(void (*fn)(void *arg), void *arg)
+static int newproc(void (*fn)(void *arg), void *arg, bool may_yield)
 {
     if (fn == NULL)
         return -EINVAL;
@@ -733,7 +735,8 @@ int goc_go(void (*fn)(void *arg), void *arg)
          * cache, and a spawn storm keeps O(SPAWN_YIELD) Gs alive instead of
          * millions.  Go lets the spawner run until preempted (10 ms), which
          * piles up tens of thousands (shared/anchors/README.md). */
-        if (goc__runqlen(pp) >= SPAWN_YIELD && atomic_load_explicit(&main_started, memory_order_relaxed))
+        if (may_yield && goc__runqlen(pp) >= SPAWN_YIELD &&
+            atomic_load_explicit(&main_started, memory_order_relaxed))
             goc__mcall(goyield_m);
     } else {
         /* No P (a foreign thread, a blocking call, a G running P-less after
@@ -751,6 +754,18 @@ int goc_go(void (*fn)(void *arg), void *arg)
     if (atomic_load_explicit(&main_started, memory_order_relaxed))
         goc__wakep();
     return 0;
+}
+
+int goc_go(void (*fn)(void *arg), void *arg)
+{
+    return newproc(fn, arg, true);
+}
+
+/* A timer's f (goc_after_func) runs on g0, where the spawner's courtesy
+ * yield above would switch away from the scheduler itself. */
+int goc__go_noyield(void (*fn)(void *arg), void *arg)
+{
+    return newproc(fn, arg, false);
 }
 
 static void goexit0(G *gp);
@@ -778,6 +793,9 @@ void goc__gstart(void)
 #endif
     restore_errno(gp);
     gp->fn(gp->arg);
+    gp = goc__getg();
+    if (unlikely(gp->after != NULL))
+        goc__after_gexit(gp);    /* on its own stack: may take locks */
     goc__pless_check(goc__getm());
     gp = goc__getg();
     if (gp == main_g) {

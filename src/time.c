@@ -488,9 +488,9 @@ bool goc__timer_modify(goc_timer_rt *t, int64_t when, int64_t period,
     return pending;
 }
 
-bool goc__timer_stop(goc_timer_rt *t)
+/* Disarm t (t->mu held); true if it was pending. */
+static bool stop_locked(goc_timer_rt *t)
 {
-    goc__lock(&t->mu);
     bool pending = t->when > 0;
     t->when = 0;
     if (pending && (t->state & T_HEAPED)) {
@@ -500,6 +500,21 @@ bool goc__timer_stop(goc_timer_rt *t)
             atomic_fetch_add(&t->ts->zombies, 1);
         }
     }
+    return pending;
+}
+
+bool goc__timer_stop(goc_timer_rt *t)
+{
+    goc__lock(&t->mu);
+    bool pending = stop_locked(t);
+    goc__unlock(&t->mu);
+    return pending;
+}
+
+bool goc__timer_stop_seq(goc_timer_rt *t, uintptr_t seq)
+{
+    goc__lock(&t->mu);
+    bool pending = t->seq == seq && stop_locked(t);
     goc__unlock(&t->mu);
     return pending;
 }
