@@ -125,7 +125,8 @@ void goc__chan_ready(goc_sudog *sg);
  *   running timers, a thread without a P); never parks; readies a waiting
  *   receiver.  0, -EAGAIN when full, -EPIPE when closed.
  * goc__chan_drain: drop every buffered element (stop/reset: no stale value
- *   is received afterwards, as Go 1.23); returns how many were dropped. */
+ *   is received afterwards, as Go 1.23); returns how many were dropped.
+ *   The caller holds off the channel's only sender (the timer's lock). */
 int    goc__chan_send_nb(goc_chan *c, const void *elem);
 size_t goc__chan_drain(goc_chan *c);
 
