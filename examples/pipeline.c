@@ -35,7 +35,7 @@ static int square(goc_ctx *ctx, void *arg)
     int err;
     while ((err = goc_chan_recv_ctx(nums, &v, ctx)) == 0) {
         if (v == fail_at) {
-            err = -EILSEQ;           /* cancels the group with this cause */
+            err = -EINVAL;           /* cancels the group with this cause */
             break;
         }
         long sq = v * v;
@@ -79,14 +79,14 @@ static void main_g(void *arg)
         printf("pipeline: %ld items through %ld workers, sum of squares %ld\n",
                got, nworkers, sum);
     else
-        printf("pipeline: stopped by %s (item %ld) after %ld of %ld results; "
-               "every stage exited\n", strerror(-err), fail_at, got, n);
+        printf("pipeline: item %ld failed (%s); stopped after %ld of %ld results; "
+               "every stage exited\n", fail_at, strerror(-err), got, n);
     goc_errgroup_free(g);
     goc_chan_free(nums);
     goc_chan_free(squares);
     long want = n * (n + 1) * (2 * n + 1) / 6;
     if ((fail_at == 0 && (err != 0 || sum != want)) ||
-        (fail_at > 0 && fail_at <= n && err != -EILSEQ)) {
+        (fail_at > 0 && fail_at <= n && err != -EINVAL)) {
         fprintf(stderr, "pipeline: wrong outcome (err %d, sum %ld, want %ld)\n", err, sum, want);
         exit(1);
     }

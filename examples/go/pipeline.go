@@ -48,7 +48,7 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &group{cancel: cancel}
 	nums, squares := make(chan int64), make(chan int64)
-	errBad := errors.New("invalid or incomplete multibyte or wide character")
+	errBad := errors.New("invalid argument")
 
 	g.Go(func() error {
 		defer close(nums)
@@ -96,8 +96,8 @@ loop:
 		}
 	}
 	if err := g.Wait(); err != nil {
-		fmt.Printf("pipeline: stopped by %v (item %d) after %d of %d results; every stage exited\n",
-			err, failAt, got, n)
+		fmt.Printf("pipeline: item %d failed (%v); stopped after %d of %d results; every stage exited\n",
+			failAt, err, got, n)
 		return
 	}
 	fmt.Printf("pipeline: %d items through %d workers, sum of squares %d\n", got, nworkers, sum)
