@@ -54,9 +54,9 @@ static void after_main(void *arg)
     int64_t after_ns = goc_now() - t0;
     long rss2 = bench_rss_kib();
 
-    printf("after gomaxprocs=%d n=%ld d_ms=%g after_ns_per_op=%.1f timer_ns_per_op=%.1f "
+    printf("after gomaxprocs=%d n=%ld after_ns_per_op=%.1f timer_ns_per_op=%.1f "
            "after_rss_kib=%ld timer_rss_kib=%ld\n",
-           goc_maxprocs(0), ab.n, (double)ab.d / 1e6, bench_ns_per(after_ns, ab.n),
+           goc_maxprocs(0), ab.n, bench_ns_per(after_ns, ab.n),
            bench_ns_per(timer_ns, ab.n), rss2 - rss1, rss1 - rss0);
     goc_chan_free(ready);
 }

@@ -3,7 +3,7 @@
 // an explicit time.NewTimer + Stop (timer_*), n times each.  Same flags,
 // same output line:
 //
-//	after gomaxprocs=P n=N d_ms=D after_ns_per_op=.. timer_ns_per_op=.. after_rss_kib=.. timer_rss_kib=..
+//	after gomaxprocs=P n=N after_ns_per_op=.. timer_ns_per_op=.. after_rss_kib=.. timer_rss_kib=..
 //
 // Standard library only; built and run by scripts/compare_twin.py after.
 package main
@@ -71,8 +71,8 @@ func main() {
 	afterNs := time.Since(t0).Nanoseconds()
 	rss2 := rssKiB()
 
-	fmt.Printf("after gomaxprocs=%d n=%d d_ms=%g after_ns_per_op=%.1f timer_ns_per_op=%.1f "+
+	fmt.Printf("after gomaxprocs=%d n=%d after_ns_per_op=%.1f timer_ns_per_op=%.1f "+
 		"after_rss_kib=%d timer_rss_kib=%d\n",
-		runtime.GOMAXPROCS(0), *n, float64(*d)/1e6, float64(afterNs)/float64(*n),
+		runtime.GOMAXPROCS(0), *n, float64(afterNs)/float64(*n),
 		float64(timerNs)/float64(*n), rss2-rss1, rss1-rss0)
 }
