@@ -20,13 +20,17 @@
 /* ------------------------------------------------------------ server */
 
 static goc_chan *entering, *leaving;   /* goc_chan * of a client's writer */
-static goc_chan *messages;             /* char * (malloc'd, one owner) */
+static goc_chan *messages;             /* char * (malloc'd, one owner);
+                                          NULL: no message, a barrier */
+static goc_wg conns;                   /* a handler and a writer per conn */
+
+/* The broadcaster's set (file scope: it lives as long as the program). */
+static goc_chan **clients;
+static size_t nclis, capclis;
 
 static void broadcaster(void *arg)
 {
     (void)arg;
-    goc_chan **clients = NULL;
-    size_t n = 0, cap = 0;
     for (;;) {
         char *msg;
         goc_chan *cli;
@@ -37,23 +41,25 @@ static void broadcaster(void *arg)
         };
         switch (goc_select(cs, 3, 1)) {
         case 0:   /* to every client's writer: each gets its own copy */
-            for (size_t i = 0; i < n; i++) {
+            if (msg == NULL)
+                break;
+            for (size_t i = 0; i < nclis; i++) {
                 char *copy = strdup(msg);
                 goc_chan_send(clients[i], &copy);
             }
             free(msg);
             break;
         case 1:
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                clients = realloc(clients, cap * sizeof *clients);
+            if (nclis == capclis) {
+                capclis = capclis ? 2 * capclis : 16;
+                clients = realloc(clients, capclis * sizeof *clients);
             }
-            clients[n++] = cli;
+            clients[nclis++] = cli;
             break;
         case 2:
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < nclis; i++)
                 if (clients[i] == cli) {
-                    clients[i] = clients[--n];
+                    clients[i] = clients[--nclis];
                     break;
                 }
             goc_chan_close(cli);   /* its writer drains it, then frees it */
@@ -85,6 +91,7 @@ static void client_writer(void *arg)
     goc_close(c->fd);
     goc_chan_free(c->ch);
     free(c);
+    goc_wg_done(&conns);
 }
 
 /* A line reader over a goroutine's fd. */
@@ -138,14 +145,17 @@ static void handle_conn(void *arg)
     free(r);
     goc_chan_send(leaving, &ch);   /* the broadcaster closes ch */
     say(messages, "%s%s has left", who, "");
+    goc_wg_done(&conns);
 }
 
 static void accept_loop(void *arg)
 {
     int lfd = (int)(long)arg;
     int fd;
-    while ((fd = goc_accept(lfd)) >= 0)
+    while ((fd = goc_accept(lfd)) >= 0) {
+        goc_wg_add(&conns, 2);
         goc_go(handle_conn, (void *)(long)fd);
+    }
 }
 
 static int start_server(const char *addr)
@@ -229,6 +239,9 @@ static void demo(void *arg)
     goc_wg_wait(&registered);
     goc_chan_close(start);
     goc_wg_wait(&finished);
+    goc_wg_wait(&conns);               /* the server saw every client leave */
+    char *barrier = NULL;
+    goc_chan_send(messages, &barrier); /* and forwarded every line before */
     printf("chat: %ld clients sent %ld lines each; %ld of %ld clients received all %ld lines "
            "(%.1f ms)\n", nclients, nmsgs, (long)complete, nclients, nclients * nmsgs,
            (double)(goc_now() - t0) / 1e6);

@@ -18,7 +18,7 @@
 
 static long njobs = 200, rate = 500, nworkers = 16, timeout_ms = 20;
 static goc_chan *jobs;            /* long: job numbers */
-static goc_wg wg;
+static goc_wg wg, backends;
 static _Atomic long answered, timed_out;
 
 struct call {
@@ -35,6 +35,7 @@ static void backend(void *arg)
     goc_chan_send(c->reply, &v);
     goc_chan_release(c->reply);   /* the last one out frees it */
     free(c);
+    goc_wg_done(&backends);
 }
 
 static void worker(void *arg)
@@ -45,6 +46,7 @@ static void worker(void *arg)
         goc_chan *reply = goc_chan_make(sizeof(long), 1);
         struct call *c = malloc(sizeof *c);
         *c = (struct call){ job, goc_chan_retain(reply) };
+        goc_wg_add(&backends, 1);
         goc_go(backend, c);
         long v;
         goc_case cs[] = {
@@ -88,8 +90,7 @@ static void main_g(void *arg)
         fprintf(stderr, "ratelimit: wrong outcome\n");
         exit(1);
     }
-    /* let the late backends finish (each frees its reply and call) */
-    goc_sleep(40 * GOC_MILLISECOND);
+    goc_wg_wait(&backends);   /* late ones finish: each frees its call */
 }
 
 int main(int argc, char **argv)

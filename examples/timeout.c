@@ -36,12 +36,13 @@ static int call_with_timeout(struct request *rq, int64_t timeout_ns, int *answer
 }
 
 static int64_t work_ms = 50, timeout_ms = 100;
+static struct request *rq;   /* the worker may still use it at exit */
 static int status;
 
 static void main_goroutine(void *arg)
 {
     (void)arg;
-    struct request *rq = malloc(sizeof *rq);
+    rq = malloc(sizeof *rq);
     rq->work_ns = work_ms * MS;
     rq->reply = goc_chan_make(sizeof(int), 1);
     goc_go(worker, rq);

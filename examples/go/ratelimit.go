@@ -21,7 +21,10 @@ func arg(i int, def int64) int64 {
 	return def
 }
 
+var backends sync.WaitGroup
+
 func backend(job int64, reply chan<- int64) {
+	defer backends.Done()
 	time.Sleep(time.Duration(1+(job*7919)%30) * time.Millisecond)
 	reply <- job * 2
 }
@@ -37,6 +40,7 @@ func main() {
 			defer wg.Done()
 			for job := range jobs {
 				reply := make(chan int64, 1)
+				backends.Add(1)
 				go backend(job, reply)
 				select {
 				case v := <-reply:
@@ -61,5 +65,5 @@ func main() {
 	tick.Stop()
 	fmt.Printf("ratelimit: %d jobs at %.0f/s (limit %d/s), %d answered, %d timed out after %d ms\n",
 		njobs, float64(njobs)/secs, rate, answered, timedOut, timeoutMs)
-	time.Sleep(40 * time.Millisecond)
+	backends.Wait()
 }
