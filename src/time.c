@@ -352,12 +352,16 @@ int64_t goc__timers_next(P *pp)
     return wake_time(ts);
 }
 
+/* A heap whose entries are all zombies (stopped timers not yet cleaned,
+ * such as the spent goc_after timers a goroutine caches) will fire
+ * nothing: it does not keep checkdead from reporting a deadlock. */
 bool goc__timers_pending(void)
 {
     int n = atomic_load(&goc__gomaxprocs);
     for (int i = 0; i < n && i < GOC_MAXPROCS_LIMIT; i++) {
         P *pp = goc__allp[i];
-        if (pp && pp->timers && atomic_load(&pp->timers->len) > 0)
+        if (pp && pp->timers &&
+            atomic_load(&pp->timers->len) > atomic_load(&pp->timers->zombies))
             return true;
     }
     return false;
