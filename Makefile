@@ -1,4 +1,5 @@
 # Makefile — wraps the common commands (the build itself is CMake).
+#   make lib         build only the libraries (libgoc, libgoc_http: .a, .so)
 #   make demo        build, then run the demos (README)
 #   make test        build, then run the whole test suite (README, CI)
 #   make test-asan   the tests under AddressSanitizer + UBSan
@@ -20,13 +21,17 @@ SOAK_SECONDS ?= 600
 # alive; clang's costs 17 us (README "Sanitizing your own program").
 TSAN_CC ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 
-.PHONY: all build demo test test-asan test-tsan test-aarch64 soak bench bench-http install clean fuzz
+.PHONY: all build lib demo test test-asan test-tsan test-aarch64 soak bench bench-http install clean fuzz
 
 all: build
 
 build:
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+lib:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build $(BUILD) -j $(JOBS) --target lib
 
 demo: build
 	sh scripts/demo.sh $(BUILD)

@@ -16,6 +16,7 @@ int bench_mutex(int argc, char **argv);
 int bench_timers(int argc, char **argv);
 int bench_parked(int argc, char **argv);
 int bench_million(int argc, char **argv);   /* twin: anchors/million.go */
+int bench_after(int argc, char **argv);     /* twin: anchors/after.go */
 
 /* Go-style flags: -name value or -name=value.  Returns def when absent;
  * exits with a message on a malformed value. */

@@ -13,6 +13,7 @@
 #pragma weak bench_timers
 #pragma weak bench_parked
 #pragma weak bench_million
+#pragma weak bench_after
 
 static const struct {
     const char *name;
@@ -23,6 +24,7 @@ static const struct {
     {"buffered", bench_buffered}, {"select", bench_select},
     {"mutex", bench_mutex},       {"timers", bench_timers},
     {"parked", bench_parked},     {"million", bench_million},
+    {"after", bench_after},
 };
 
 long bench_rss_kib(void)
@@ -100,6 +102,6 @@ int main(int argc, char **argv)
             return cmds[i].fn(argc - 2, argv + 2);
         }
     }
-    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked|million [flags]\n");
+    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked|million|after [flags]\n");
     return 2;
 }

@@ -1,6 +1,6 @@
 /* timeout.c — a request with a timeout, the Go way: the work runs in its
  * own goroutine and answers on a channel; the caller selects between that
- * channel and a timer's channel.
+ * channel and goc_after's (Go's time.After).
  *
  *   timeout [WORK_MS] [TIMEOUT_MS]     (defaults 50 and 100)
  * prints "result: ..." when the work beats the timeout, else "timed out".
@@ -28,24 +28,21 @@ static void worker(void *arg)
 /* 0 and *answer set, or -ETIMEDOUT after timeout_ns. */
 static int call_with_timeout(struct request *rq, int64_t timeout_ns, int *answer)
 {
-    goc_timer *t = goc_timer_new(timeout_ns, 0);
-    int64_t fired;
     goc_case cases[2] = {
-        { .chan = rq->reply,          .op = GOC_RECV, .elem = answer },
-        { .chan = goc_timer_chan(t),  .op = GOC_RECV, .elem = &fired },
+        { .chan = rq->reply,               .op = GOC_RECV, .elem = answer },
+        { .chan = goc_after(timeout_ns),   .op = GOC_RECV },   /* no free */
     };
-    int i = goc_select(cases, 2, 1);
-    goc_timer_free(t);                      /* stop it if it has not fired */
-    return i == 0 ? 0 : -ETIMEDOUT;
+    return goc_select(cases, 2, 1) == 0 ? 0 : -ETIMEDOUT;
 }
 
 static int64_t work_ms = 50, timeout_ms = 100;
+static struct request *rq;   /* the worker may still use it at exit */
 static int status;
 
 static void main_goroutine(void *arg)
 {
     (void)arg;
-    struct request *rq = malloc(sizeof *rq);
+    rq = malloc(sizeof *rq);
     rq->work_ns = work_ms * MS;
     rq->reply = goc_chan_make(sizeof(int), 1);
     goc_go(worker, rq);

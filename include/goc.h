@@ -234,6 +234,45 @@ void goc_timer_free(goc_timer *t);  /* stops it and frees it and its chan */
  * reset moves only the next firing and keeps the period.) */
 int goc_ticker_reset(goc_timer *t, int64_t period_ns);
 
+/* Go's time.After, for one wait: a channel that receives the time (int64_t,
+ * goc_now() units) once, ns from now (ns <= 0: at once).  Never freed by
+ * the caller:
+ *     goc_case cs[] = {
+ *         { .chan = work, .op = GOC_RECV, .elem = &job },
+ *         { .chan = goc_after(GOC_SECOND), .op = GOC_RECV },
+ *     };
+ *     if (goc_select(cs, 2, 1) == 1) ... timed out
+ * Rules (C has no GC; src/after.c gives the argument):
+ *   - the first goc_chan_recv / successful goc_chan_tryrecv / recv helper or
+ *     goc_select that includes it and returns a case, whichever case won,
+ *     spends it: its timer is stopped and it is recycled for the caller's
+ *     next goc_after.  A non-blocking try or select that returns -EAGAIN
+ *     leaves it armed (polling works).  Using it again is a fatal error
+ *     ("spent goc_after channel"); for one deadline over several waits use
+ *     goc_ctx_with_timeout or goc_timer_new.
+ *   - only the goroutine (or foreign thread) that made it may use it;
+ *     another is a fatal error, and so are send, close, free, retain and
+ *     release.
+ *   - one never waited on is freed when its goroutine exits.
+ * Cheaper than goc_timer_new + goc_timer_free around a select: a hot
+ * select loop reuses one timer and channel and allocates nothing.  Out of
+ * memory is a fatal error. */
+goc_chan *goc_after(int64_t ns);
+
+#define GOC_MILLISECOND ((int64_t)1000000)
+#define GOC_SECOND      ((int64_t)1000000000)
+
+/* Go's time.AfterFunc: after ns (ns <= 0: at once), start fn(arg) in a new
+ * goroutine.  Returns an id (> 0) for goc_after_func_stop, or -EINVAL (NULL
+ * fn) / -ENOMEM.  The id may be dropped: nothing is left to free once fn
+ * has started, and a stale id is harmless (stop returns 0). */
+int64_t goc_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
+
+/* Go's Timer.Stop for goc_after_func: 1 if it stopped the timer before it
+ * fired (fn will not run), 0 if fn was already started or the timer was
+ * already stopped, -EINVAL for an id goc_after_func never returned. */
+int goc_after_func_stop(int64_t id);
+
 /* --------------------------------------------- sync (zero value ready) -- */
 
 /* Complete types so they can live in structs and on stacks; the fields are

@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh BUILD — the README's demo: hello with the scheduler trace, the
 # prime sieve, a worker pool, a timeout through select, the echo server,
-# and the HTTP server under a short load.
+# the pipeline, rate-limit, chat and crawler programs (each with a Go twin
+# in examples/go/), and the HTTP server under a short load.
 set -eu
 B=${1:-build}
 step() { printf '\n== %s\n' "$*"; }
@@ -21,6 +22,19 @@ step "request with a timeout through select (work 50 ms, timeout 20 ms, then 5 m
 
 step "TCP echo server, self-test over loopback"
 "$B/examples/echo" selftest
+
+step "pipeline: fan-out/fan-in with an errgroup; then item 777 fails and cancels every stage"
+"$B/examples/pipeline" 100000 8
+"$B/examples/pipeline" 100000 8 777
+
+step "rate-limited worker pool (500 jobs/s ticker), per-job timeout with goc_after"
+"$B/examples/ratelimit" 200 500 16 20
+
+step "gopl's chat server with 50 in-process clients over loopback"
+"$B/examples/chat" 50 10
+
+step "bounded-concurrency crawler (16 at once) over a goc_http fake web"
+"$B/examples/crawler" 2000 16
 
 step "HTTP/1.1 hello server, 3 s of load"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -364,8 +364,13 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 void goc__chan_bad(goc_chan *c, const char *op)
 {
     char msg[200];
-    if (atomic_load_explicit(&c->magic, memory_order_relaxed) == CHAN_FREED)
+    uint32_t magic = atomic_load_explicit(&c->magic, memory_order_relaxed);
+    if (magic == CHAN_FREED)
         snprintf(msg, sizeof msg, "%s freed channel %p", op, (void *)c);
+    else if (magic == CHAN_SPENT)
+        snprintf(msg, sizeof msg, "%s spent goc_after channel %p (it served its "
+                 "one wait; for a deadline over several waits use goc_timer_new "
+                 "or goc_ctx_with_timeout)", op, (void *)c);
     else
         snprintf(msg, sizeof msg, "%s invalid channel %p (freed and its memory "
                  "reused, or not made by goc_chan_make)", op, (void *)c);
@@ -453,6 +458,8 @@ void goc_chan_free(goc_chan *c)
     if (c == NULL)
         return;
     goc__chan_check(c, "free of");
+    if (unlikely(c->after != NULL))
+        goc__after_misuse(c, "free of");
     uint32_t refs = atomic_load_explicit(&c->refs, memory_order_acquire);
     if (unlikely(refs != 1)) {
         char msg[200];
@@ -468,6 +475,8 @@ goc_chan *goc_chan_retain(goc_chan *c)
     if (c == NULL)
         return NULL;
     goc__chan_check(c, "retain of");
+    if (unlikely(c->after != NULL))
+        goc__after_misuse(c, "retain of");
     uint32_t old = atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     if (unlikely(old == 0 || old == UINT32_MAX))
         goc__chan_bad(c, "retain of");
@@ -479,6 +488,8 @@ void goc_chan_release(goc_chan *c)
     if (c == NULL)
         return;
     goc__chan_check(c, "release of");
+    if (unlikely(c->after != NULL))
+        goc__after_misuse(c, "release of");
     /* acq_rel: every holder's last use happens before the free. */
     uint32_t old = atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel);
     if (unlikely(old == 0))
@@ -623,15 +634,58 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
     return chan_block(c, &c->recvq, ep, W_CHAN_RECV) ? 0 : -EPIPE;
 }
 
-int goc_chan_send(goc_chan *c, const void *elem)    { return chansend(c, elem, true); }
-int goc_chan_trysend(goc_chan *c, const void *elem) { return chansend(c, elem, false); }
-int goc_chan_recv(goc_chan *c, void *elem)          { return chanrecv(c, elem, true); }
-int goc_chan_tryrecv(goc_chan *c, void *elem)       { return chanrecv(c, elem, false); }
+/* A goc_after channel (after.c): c->after is set before the channel is
+ * handed out and never changes, so it is read before the operation (after
+ * it, an ordinary channel may already be freed by its partner).  The
+ * receive that completes spends it; -EAGAIN leaves it armed. */
+static inline bool is_after(goc_chan *c)
+{
+    return c != NULL && unlikely(c->after != NULL);
+}
+
+static int after_recv(goc_chan *c, void *elem, bool block)
+{
+    goc__after_enter(c, "receive from");
+    int r = chanrecv(c, elem, block);
+    if (r != -EAGAIN)
+        goc__after_spend(c);
+    return r;
+}
+
+int goc_chan_send(goc_chan *c, const void *elem)
+{
+    if (is_after(c))
+        goc__after_misuse(c, "send on");
+    return chansend(c, elem, true);
+}
+
+int goc_chan_trysend(goc_chan *c, const void *elem)
+{
+    if (is_after(c))
+        goc__after_misuse(c, "send on");
+    return chansend(c, elem, false);
+}
+
+int goc_chan_recv(goc_chan *c, void *elem)
+{
+    if (is_after(c))
+        return after_recv(c, elem, true);
+    return chanrecv(c, elem, true);
+}
+
+int goc_chan_tryrecv(goc_chan *c, void *elem)
+{
+    if (is_after(c))
+        return after_recv(c, elem, false);
+    return chanrecv(c, elem, false);
+}
 
 int goc_chan_close(goc_chan *c)
 {
     if (c == NULL)
         goc__fatal("close of nil channel");
+    if (unlikely(c->after != NULL))
+        goc__after_misuse(c, "close of");
     goc__chan_check(c, "close of");
     goc__lock(&c->lock);
     goc__chan_check(c, "close of");
@@ -680,6 +734,11 @@ size_t goc__chan_drain(goc_chan *c)
 {
     size_t n = 0;
     goc__chan_check(c, "drain of");
+    /* The caller holds the timer's lock, under which its only sender
+     * sends: an empty buffer seen here stays empty (a receiver can only
+     * empty it further), so the lock is not needed to learn that. */
+    if (goc__qcount(c) == 0)
+        return 0;
     goc__lock(&c->lock);
     while (goc__qcount(c) > 0) {
         goc__chan_bufrecv(c, NULL);

@@ -41,6 +41,9 @@ struct goc_chan {
     size_t           recvx;     /* next slot to take */
     goc_waitq        recvq;     /* blocked receivers */
     goc_waitq        sendq;     /* blocked senders */
+    struct goc_after *after;    /* set once, before the channel is handed
+                                   out, for a goc_after channel (after.c);
+                                   NULL for every other; never changes */
 };
 
 #define GOC_CHAN_MAX_ELEM 65536u   /* API: element size up to 64 KiB */
@@ -50,6 +53,8 @@ struct goc_chan {
  * on a lock word that malloc reused. */
 #define CHAN_LIVE  0x6e616863u     /* "chan" */
 #define CHAN_FREED 0xdeadc4a9u
+#define CHAN_SPENT 0x5e4d7a1fu     /* a goc_after channel after its one wait,
+                                      waiting in its goroutine's cache */
 
 void goc__chan_bad(goc_chan *c, const char *op) GOC_NORETURN;
 
@@ -120,8 +125,24 @@ void goc__chan_ready(goc_sudog *sg);
  *   running timers, a thread without a P); never parks; readies a waiting
  *   receiver.  0, -EAGAIN when full, -EPIPE when closed.
  * goc__chan_drain: drop every buffered element (stop/reset: no stale value
- *   is received afterwards, as Go 1.23); returns how many were dropped. */
+ *   is received afterwards, as Go 1.23); returns how many were dropped.
+ *   The caller holds off the channel's only sender (the timer's lock). */
 int    goc__chan_send_nb(goc_chan *c, const void *elem);
 size_t goc__chan_drain(goc_chan *c);
+
+/* ---------------------------------------------- goc_after (after.c)
+ * A goc_after channel belongs to the goroutine that made it and serves one
+ * wait.  goc__after_enter checks, before an operation, that the caller is
+ * that goroutine (fatal otherwise); goc__after_spend, after a receive or a
+ * select that included it returned a case, stops its timer and retires it.
+ * goc__after_misuse: a send, close, free, retain or release of one (fatal).
+ * goc__after_gexit: the goroutine gp is exiting: free its after channels. */
+void goc__after_enter(goc_chan *c, const char *op);
+void goc__after_spend(goc_chan *c);
+/* A select returned a case: spend each of the caller's goc_after channels
+ * among cases, once.  Reads no other case's channel (those may be freed by
+ * their partners by now): it walks the caller's own list instead. */
+void goc__after_spend_cases(goc_case *cases, size_t n);
+void goc__after_misuse(goc_chan *c, const char *op) GOC_NORETURN;
 
 #endif /* GOC_CHAN_H */

@@ -207,6 +207,8 @@ struct goc_g {
     uint64_t         parentgoid;  /* the G that made it (0: not a goroutine) */
     struct goc_timer_rt *timer;   /* cached timer for goc_sleep (time.c) */
     uint64_t         sleepwhen;
+    struct goc_after_g *after;    /* its goc_after channels (after.c), made
+                                     on first use, freed at exit */
 #if GOC_TSAN
     void            *tsan_fiber;
 #endif
@@ -554,6 +556,13 @@ G      *goc__netpoll(int64_t delay_ns);    /* readied Gs (schedlink list) */
 void    goc__netpoll_break(void);
 void    goc__timers_pinit(P *pp);          /* P created: allocate pp->timers */
 void    goc__netpoll_init(void);           /* once, at goc_main start */
+
+/* ------------------------------------------------------------ after.c */
+void    goc__after_gexit(G *gp);   /* gp exits: free its goc_after channels */
+int64_t goc__after_chans(void);    /* goc_after channels allocated now */
+int64_t goc__after_funcs(void);    /* goc_after_func timers pending now */
+/* goc_go for a timer's f (on g0 or in a goroutine): never yields. */
+int     goc__go_noyield(void (*fn)(void *arg), void *arg);
 
 /* ------------------------------------------------------------- errors */
 #define GOC_CHECK(cond, msg) do { if (unlikely(!(cond))) goc__fatal(msg); } while (0)

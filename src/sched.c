@@ -93,6 +93,8 @@ static void foreign_g_free(void *p)
      * fresh stand-in, freed in the next destructor round, not this one. */
     if (tls_foreign_g == f)
         tls_foreign_g = NULL;
+    if (f->after != NULL)
+        goc__after_gexit(f);
     free(f);
 }
 
@@ -729,9 +731,9 @@ static inline void gcount_add(P *pp, int d)
 enum { SPAWN_YIELD = 64 };   /* half a ring would spill to global at 128 */
 static void goyield_m(G *gp);
 
-int goc_go(void (*fn)(void *arg), void *arg)
+/* gopc: the caller's PC for the dump's "created by" (goc_go's caller). */
+static int newproc(void (*fn)(void *arg), void *arg, bool may_yield, uintptr_t gopc)
 {
-    uintptr_t gopc = (uintptr_t)__builtin_return_address(0);
     if (fn == NULL)
         return -EINVAL;
     if (!atomic_load_explicit(&runtime_up, memory_order_acquire))
@@ -769,7 +771,7 @@ int goc_go(void (*fn)(void *arg), void *arg)
          * cache, and a spawn storm keeps O(SPAWN_YIELD) Gs alive instead of
          * millions.  Go lets the spawner run until preempted (10 ms), which
          * piles up tens of thousands (shared/anchors/README.md). */
-        if (crowded && atomic_load_explicit(&main_started, memory_order_relaxed))
+        if (may_yield && crowded && atomic_load_explicit(&main_started, memory_order_relaxed))
             goc__mcall(goyield_m);
     } else {
         /* No P (a foreign thread, a blocking call, a G running P-less after
@@ -786,6 +788,18 @@ int goc_go(void (*fn)(void *arg), void *arg)
     if (atomic_load_explicit(&main_started, memory_order_relaxed))
         goc__wakep();
     return 0;
+}
+
+int goc_go(void (*fn)(void *arg), void *arg)
+{
+    return newproc(fn, arg, true, (uintptr_t)__builtin_return_address(0));
+}
+
+/* A timer's f (goc_after_func) runs on g0, where the spawner's courtesy
+ * yield above would switch away from the scheduler itself. */
+int goc__go_noyield(void (*fn)(void *arg), void *arg)
+{
+    return newproc(fn, arg, false, (uintptr_t)__builtin_return_address(0));
 }
 
 static void goexit0(G *gp);
@@ -849,6 +863,9 @@ NO_TSAN_FRAME void goc__gstart(void)
 #endif
     restore_errno(gp);
     gp->fn(gp->arg);
+    gp = goc__getg();
+    if (unlikely(gp->after != NULL))
+        goc__after_gexit(gp);    /* on its own stack: may take locks */
     goc__pless_check(goc__getm());
     gp = goc__getg();
     if (gp == main_g) {

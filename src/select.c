@@ -285,12 +285,19 @@ int goc_select(goc_case *cases, size_t n, int block)
 {
     if (n > SELECT_MAX_CASES || (n > 0 && cases == NULL))
         return -EINVAL;
-    size_t usable = 0, last = 0;
+    size_t usable = 0, last = 0, nafter = 0;
     for (size_t i = 0; i < n; i++) {
         if (cases[i].op != GOC_SEND && cases[i].op != GOC_RECV)
             return -EINVAL;
-        if (cases[i].chan != NULL) {
-            goc__chan_check(cases[i].chan, "select on");
+        goc_chan *c = cases[i].chan;
+        if (c != NULL) {
+            goc__chan_check(c, "select on");
+            if (unlikely(c->after != NULL)) {
+                if (cases[i].op == GOC_SEND)
+                    goc__after_misuse(c, "send on");
+                goc__after_enter(c, "select on");
+                nafter++;
+            }
             usable++;
             last = i;
         }
@@ -301,7 +308,7 @@ int goc_select(goc_case *cases, size_t n, int block)
         for (;;)
             goc__park(park_forever_commit, NULL, W_SELECT_NO_CASES);
     }
-    if (usable == 1)
+    if (usable == 1)   /* a goc_after channel is spent by the receive */
         return select_one(&cases[last], (int)last, block);
 
     uint16_t small[2 * SELECT_STACK_CASES];
@@ -328,14 +335,16 @@ int goc_select(goc_case *cases, size_t n, int block)
     }
     if (order != small)
         free(order);
+    if (unlikely(nafter > 0) && casi >= 0)
+        goc__after_spend_cases(cases, n);
     return casi;
 }
 
 /* ------------------------------------------- the everyday two-case selects
  * `v, ok := <-c`, and `select { case c <- v / v = <-c: case <-ctx.Done(): }`
- * or `case <-time.After(d):`, as single calls.  The timeout forms use a
- * runtime timer of their own (made and freed here), so nothing leaks on an
- * early return. */
+ * or `case <-time.After(d):`, as single calls.  The timeout forms use
+ * goc_after, which the select itself spends, so nothing leaks on an early
+ * return. */
 
 int goc_chan_recv_ok(goc_chan *c, void *elem)
 {
@@ -380,16 +389,11 @@ static int op_timeout(goc_chan *c, int op, void *elem, int64_t ns)
         int r = op == GOC_SEND ? goc_chan_trysend(c, elem) : goc_chan_tryrecv(c, elem);
         return r == -EAGAIN ? -ETIMEDOUT : r;
     }
-    goc_timer *t = goc_timer_new(ns, 0);
-    if (t == NULL)
-        return -ENOMEM;
-    int64_t when;
     goc_case cs[2] = {
         { .chan = c, .op = op, .elem = elem },
-        { .chan = goc_timer_chan(t), .op = GOC_RECV, .elem = &when },
+        { .chan = goc_after(ns), .op = GOC_RECV },   /* spent by the select */
     };
     int i = goc_select(cs, 2, 1);
-    goc_timer_free(t);
     return i == 0 ? cs[0].result : -ETIMEDOUT;
 }
 

@@ -352,12 +352,16 @@ int64_t goc__timers_next(P *pp)
     return wake_time(ts);
 }
 
+/* A heap whose entries are all zombies (stopped timers not yet cleaned,
+ * such as the spent goc_after timers a goroutine caches) will fire
+ * nothing: it does not keep checkdead from reporting a deadlock. */
 bool goc__timers_pending(void)
 {
     int n = atomic_load(&goc__gomaxprocs);
     for (int i = 0; i < n && i < GOC_MAXPROCS_LIMIT; i++) {
         P *pp = goc__allp[i];
-        if (pp && pp->timers && atomic_load(&pp->timers->len) > 0)
+        if (pp && pp->timers &&
+            atomic_load(&pp->timers->len) > atomic_load(&pp->timers->zombies))
             return true;
     }
     return false;
@@ -482,9 +486,9 @@ bool goc__timer_modify(goc_timer_rt *t, int64_t when, int64_t period,
     return pending;
 }
 
-bool goc__timer_stop(goc_timer_rt *t)
+/* Disarm t (t->mu held); true if it was pending. */
+static bool stop_locked(goc_timer_rt *t)
 {
-    goc__lock(&t->mu);
     bool pending = t->when > 0;
     t->when = 0;
     if (pending && (t->state & T_HEAPED)) {
@@ -494,6 +498,21 @@ bool goc__timer_stop(goc_timer_rt *t)
             atomic_fetch_add(&t->ts->zombies, 1);
         }
     }
+    return pending;
+}
+
+bool goc__timer_stop(goc_timer_rt *t)
+{
+    goc__lock(&t->mu);
+    bool pending = stop_locked(t);
+    goc__unlock(&t->mu);
+    return pending;
+}
+
+bool goc__timer_stop_seq(goc_timer_rt *t, uintptr_t seq)
+{
+    goc__lock(&t->mu);
+    bool pending = t->seq == seq && stop_locked(t);
     goc__unlock(&t->mu);
     return pending;
 }

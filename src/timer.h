@@ -39,6 +39,10 @@ bool goc__timer_modify(goc_timer_rt *t, int64_t when, int64_t period,
                        goc_timer_fn f, void *arg, uintptr_t seq);
 /* Disarm; true if it was pending. */
 bool goc__timer_stop(goc_timer_rt *t);
+/* Disarm only if t's seq (set by the goc__timer_modify that armed it) is
+ * seq; true if it was pending then.  Lets a handle to a recycled timer
+ * (goc_after_func) stop only the arming it was given for. */
+bool goc__timer_stop_seq(goc_timer_rt *t, uintptr_t seq);
 /* Remove t from any heap synchronously (before freeing its memory). */
 void goc__timer_remove(goc_timer_rt *t);
 

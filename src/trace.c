@@ -545,6 +545,10 @@ int goc_debug_stats(char *buf, size_t n)
     sput(&b, "# HELP goc_sched_syscall_goroutines Gs between goc_syscall_enter and exit.\n"
              "# TYPE goc_sched_syscall_goroutines gauge\ngoc_sched_syscall_goroutines %d\n",
          atomic_load(&goc__sched.nsyscall));
+    sput(&b, "# HELP goc_after_chans goc_after channels allocated (pending, or cached for reuse).\n"
+             "# TYPE goc_after_chans gauge\ngoc_after_chans %lld\n", (long long)goc__after_chans());
+    sput(&b, "# HELP goc_after_funcs goc_after_func timers not yet fired or stopped.\n"
+             "# TYPE goc_after_funcs gauge\ngoc_after_funcs %lld\n", (long long)goc__after_funcs());
     sput(&b, "# HELP goc_sched_p_runqueue Gs on each P's local run queue.\n# TYPE goc_sched_p_runqueue gauge\n");
     for (int32_t i = 0; i < np; i++)
         if (goc__allp[i])

@@ -10,3 +10,9 @@ goc_add_test(time_procresize ${_d}/time_procresize.c TIMEOUT 60)
 goc_add_test(time_nodeadlock ${_d}/time_nodeadlock.c TIMEOUT 30)
 goc_add_test(time_heap ${_d}/time_heap.c TIMEOUT 60)
 goc_add_test(time_free_firing ${_d}/time_free_firing.c TIMEOUT 60)
+goc_add_test(time_after ${_d}/time_after.c TIMEOUT 60)
+goc_add_test(time_after_func ${_d}/time_after_func.c TIMEOUT 60)
+# goc_after misuse is loud: a second wait, another goroutine, send, close, free.
+goc_add_fatal_test(time_after_misuse ${_d}/time_after_misuse.c
+  "fatal error: .*goc_after channel"
+  ARGS spent other send close free)
