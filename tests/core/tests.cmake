@@ -10,7 +10,7 @@ elseif(GOC_SANITIZE STREQUAL "thread")
   # clang's TSan: ~140 us and ~26 KB per parked goroutine; 10,000.
   goc_add_test(million ${d}/million.c TIMEOUT 120 PROCS 2 SERIAL ENV GOC_TEST_SCALE=100)
 else()
-  goc_add_test(million ${d}/million.c TIMEOUT 120 PROCS 2 SERIAL)
+  goc_add_test(million ${d}/million.c TIMEOUT 240 PROCS 2 SERIAL)
 endif()
 # Many goroutines runnable at once, all yielding (the 1M storm is a
 # benchmark: goc-bench million).
