@@ -53,6 +53,8 @@ if(NOT GOC_SANITIZE)
   goc_add_test(preempt_maxprocs ${d}/preempt_maxprocs.c TIMEOUT 30 PROCS 2)
   # A preempted G keeps its M (preempt.c): F1, F2, F3.
   goc_add_test(preempt_strand ${d}/preempt_strand.c TIMEOUT 30)
+  # sysmon's deep sleep (every P idle) ends when a P leaves the idle list.
+  goc_add_test(preempt_after_idle ${d}/preempt_after_idle.c TIMEOUT 30 PROCS 1 2)
   goc_add_test(preempt_oslock ${d}/preempt_oslock.c TIMEOUT 30)
   goc_add_test(preempt_malloc ${d}/preempt_malloc.c TIMEOUT 30)
   # Linked -static, libc is the program's text: the signal can stop a G
