@@ -835,7 +835,10 @@ static void goyield_m(G *gp)
 /* The last switch of a goroutine: g0 runs goexit0 and never comes back. */
 static GOC_NOINLINE GOC_NORETURN NO_TSAN_FRAME void goexit_switch(void)
 {
-    M *m = goc__getm();
+    /* Into the runtime with a P, as goc__mcall: g0 runs with m->locks > 0
+     * (sysmon never takes its P there), and a P taken while the G was
+     * blocked outside the runtime is replaced first. */
+    M *m = enter_with_p();
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
     m->mcall_fn = goexit0;
     m->mcall_g = gp;
