@@ -832,13 +832,27 @@ static void goyield_m(G *gp)
 #define NO_TSAN_FRAME
 #endif
 
+/* The m->locks stores of the two functions below, kept out of line: in a
+ * function TSan does not instrument, their release and acquire would be
+ * invisible to it, and the P's data handed on through them would look
+ * raced (clang TSan: goc__stack_alloc on a P sysmon took). */
+static GOC_NOINLINE M *goexit_enter(void)
+{
+    return enter_with_p();
+}
+
+static GOC_NOINLINE void gstart_leave_runtime(void)
+{
+    goc__mlocks_set(goc__getm(), 0);   /* out of the runtime: the G's own code */
+}
+
 /* The last switch of a goroutine: g0 runs goexit0 and never comes back. */
 static GOC_NOINLINE GOC_NORETURN NO_TSAN_FRAME void goexit_switch(void)
 {
     /* Into the runtime with a P, as goc__mcall: g0 runs with m->locks > 0
      * (sysmon never takes its P there), and a P taken while the G was
      * blocked outside the runtime is replaced first. */
-    M *m = enter_with_p();
+    M *m = goexit_enter();
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
     m->mcall_fn = goexit0;
     m->mcall_g = gp;
@@ -859,7 +873,7 @@ NO_TSAN_FRAME void goc__gstart(void)
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
     run_pending(goc__getm());
-    goc__mlocks_set(goc__getm(), 0);   /* out of the runtime: the G's own code */
+    gstart_leave_runtime();
     G *gp = goc__getg();
 #if GOC_TSAN
     __tsan_acquire(gp);
