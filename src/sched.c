@@ -1921,7 +1921,10 @@ void goc__checkdead(void)
         return;
     if (run < 0)
         goc__fatal("checkdead: inconsistent counts");
-    if (atomic_load(&goc__sched.foreign_seen) || atomic_load(&goc__sched.nsyscall) > 0)
+    /* An M is owed (preempt path: a P with work went idle and sysmon
+     * starts its M): not dead yet. */
+    if (atomic_load(&goc__sched.foreign_seen) || atomic_load(&goc__sched.nsyscall) > 0 ||
+        atomic_load(&goc__sched.needm))
         return;
     if (goc__timers_pending() || goc__netpoll_anywaiters())
         return;
