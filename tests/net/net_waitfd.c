@@ -59,6 +59,7 @@ static void many_write(void *arg)
     long i = (long)arg;
     goc_sleep((i % 5) * MS);
     CHECK(write(pr[i][1], "y", 1) == 1);
+    goc_wg_done(&wg);   /* the fd is closed only after every writer is done */
 }
 
 static void main_g(void *arg)
@@ -172,7 +173,7 @@ static void main_g(void *arg)
     int n = (int)test_scaled(NPAIR) < 5 ? 5 : NPAIR;
     for (int i = 0; i < n; i++)
         CHECK(pipe(pr[i]) == 0);
-    goc_wg_add(&wg, n);
+    goc_wg_add(&wg, 2 * n);
     for (long i = 0; i < n; i++) {
         CHECK(goc_go(many_wait, (void *)i) == 0);
         CHECK(goc_go(many_write, (void *)i) == 0);
