@@ -544,7 +544,7 @@ static conn *conn_new(goc_http_server *s, int fd)
 
 int goc_http_server_new(goc_http_server **out, const goc_http_server_config *cfg)
 {
-    if (!out || !cfg || !cfg->handler)
+    if (!out || !cfg || !cfg->handler || cfg->stack_size > ((size_t)1 << 30))
         return -EINVAL;
     goc_http_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -631,7 +631,9 @@ static void start_conn(goc_http_server *s, int fd)
     atomic_fetch_add_explicit(&s->accepted, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->open, 1, memory_order_relaxed);
     conn_state(c, GOC_HTTP_STATE_NEW);
-    if (goc_go(conn_main, c) < 0) {
+    int rc = s->cfg.stack_size != 0 ? goc_go_stack(conn_main, c, s->cfg.stack_size)
+                                    : goc_go(conn_main, c);
+    if (rc < 0) {
         conn_end(c);
     }
 }

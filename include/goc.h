@@ -76,6 +76,16 @@ int goc_main(void (*fn)(void *arg), void *arg);
  * from a goroutine or from a foreign thread once goc_main runs. */
 int goc_go(void (*fn)(void *arg), void *arg);
 
+/* goc_go with a stack of at least stack_size bytes: sizes up to the default
+ * (GOC_STACK, 256 KiB unless set) get the default stack; larger ones are
+ * rounded up to a power of two, at most 1 GiB (Go's limit).  As with every
+ * goroutine stack, only the pages it touches are committed; a freed large
+ * stack's pages go back to the kernel once a few of its size are cached.
+ * 0, or -EINVAL (over 1 GiB, or fn NULL), -ENOMEM, -EAGAIN (before
+ * goc_main).  For a goroutine that recurses deeply on its input (a parser),
+ * instead of raising GOC_STACK for every goroutine. */
+int goc_go_stack(void (*fn)(void *arg), void *arg, size_t stack_size);
+
 /* Go's runtime.Gosched: put the calling goroutine on the global run queue
  * and let others run. */
 void goc_yield(void);

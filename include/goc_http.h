@@ -68,12 +68,13 @@
  *
  * Stack
  *   That goroutine has goc's goroutine stack: 256 KiB by default, set for
- *   the whole process with GOC_STACK (e.g. GOC_STACK=8m); goc has no
- *   per-goroutine size yet, so neither has the server.  Overflowing it is a
- *   fatal error for the process ("fatal error: stack overflow"), as in Go
- *   past its 1 GB maximum.  A handler that recurses on client input (a JSON
- *   parser given 5 KB of '[') must bound its depth, or GOC_STACK must be
- *   raised to what the bound needs.
+ *   the whole process with GOC_STACK (e.g. GOC_STACK=8m), or for this
+ *   server's connections with the config's stack_size (goc_go_stack; only
+ *   the pages a handler touches are committed).  Overflowing it is a fatal
+ *   error for the process ("fatal error: stack overflow"), as in Go past
+ *   its 1 GB maximum.  A handler that recurses on client input (a JSON
+ *   parser given 5 KB of '[') must bound its depth, and stack_size must
+ *   cover what the bound needs.
  */
 #ifndef GOC_HTTP_H
 #define GOC_HTTP_H
@@ -398,6 +399,10 @@ typedef struct goc_http_server_config {
      * accepting one). */
     void   (*conn_state)(int fd, int state, void *arg);
     void    *conn_state_arg;
+    /* Stack of each connection's goroutine (goc_go_stack): 0 is goc's
+     * default (GOC_STACK, 256 KiB); more for handlers that recurse on
+     * client input; at most 1 GiB (-EINVAL). */
+    size_t   stack_size;
 } goc_http_server_config;
 
 /* Go's ConnState values: NEW (accepted, nothing read), ACTIVE (a request is

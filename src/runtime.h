@@ -165,11 +165,18 @@ typedef struct goc_stack {
     char             *lo, *hi;   /* usable [lo, hi); guard pages below lo */
     struct goc_stack *next;      /* free-list link while cached */
     G                *owner;     /* G using it (overflow report), or NULL */
+    uint32_t          cls;       /* size class: 0 the default (GOC_STACK) */
 } goc_stack;
 
+/* Size classes: 0 is the default size (GOC_STACK), cached per P; class k
+ * >= 1 is 16 KiB << (k - 1), up to 1 GiB (Go's maximum stack), for
+ * goc_go_stack's larger stacks, kept in the global pool only. */
+enum { GOC_STACK_CLASSES = 18 };
 void       goc__stack_init(size_t size);
-size_t     goc__stack_size(void);
-goc_stack *goc__stack_alloc(P *pp);
+size_t     goc__stack_size(void);            /* the default size */
+int        goc__stack_class(size_t size);    /* -1: over 1 GiB */
+size_t     goc__stack_bytes(const goc_stack *s);
+goc_stack *goc__stack_alloc(P *pp, int cls);
 void       goc__stack_free(P *pp, goc_stack *s);
 void       goc__stack_flush(P *pp);      /* P going away: cache to pool */
 bool       goc__stack_check_canary(goc_stack *s); /* false: overflowed */
@@ -183,6 +190,7 @@ struct goc_g {
                                      cache at exit */
     _Atomic uint32_t status;      /* G_*; transitions via goc__casgstatus */
     uint16_t         waitreason;  /* W_*, while G_WAITING */
+    uint8_t          stackcls;    /* its stack's size class (goc_go_stack) */
     bool             foreign;     /* stands for a foreign thread */
     _Atomic bool     preempt;     /* cooperative preemption request (sysmon
                                      writes it from its own thread) */

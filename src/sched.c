@@ -732,7 +732,8 @@ enum { SPAWN_YIELD = 64 };   /* half a ring would spill to global at 128 */
 static void goyield_m(G *gp);
 
 /* gopc: the caller's PC for the dump's "created by" (goc_go's caller). */
-static int newproc(void (*fn)(void *arg), void *arg, bool may_yield, uintptr_t gopc)
+static int newproc(void (*fn)(void *arg), void *arg, bool may_yield,
+                   uintptr_t gopc, int stackcls)
 {
     if (fn == NULL)
         return -EINVAL;
@@ -752,6 +753,7 @@ static int newproc(void (*fn)(void *arg), void *arg, bool may_yield, uintptr_t g
     G *parent = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     newg->parentgoid = parent ? parent->goid : 0;
     newg->waitreason = W_ZERO;
+    newg->stackcls = (uint8_t)stackcls;
     atomic_store_explicit(&newg->preempt, false, memory_order_relaxed);
     newg->lockedm = NULL;
     newg->saved_errno = 0;
@@ -792,14 +794,24 @@ static int newproc(void (*fn)(void *arg), void *arg, bool may_yield, uintptr_t g
 
 int goc_go(void (*fn)(void *arg), void *arg)
 {
-    return newproc(fn, arg, true, (uintptr_t)__builtin_return_address(0));
+    return newproc(fn, arg, true, (uintptr_t)__builtin_return_address(0), 0);
+}
+
+int goc_go_stack(void (*fn)(void *arg), void *arg, size_t stack_size)
+{
+    if (!atomic_load_explicit(&runtime_up, memory_order_acquire))
+        return -EAGAIN;   /* the classes are sized at start */
+    int cls = goc__stack_class(stack_size);
+    if (cls < 0)
+        return -EINVAL;
+    return newproc(fn, arg, true, (uintptr_t)__builtin_return_address(0), cls);
 }
 
 /* A timer's f (goc_after_func) runs on g0, where the spawner's courtesy
  * yield above would switch away from the scheduler itself. */
 int goc__go_noyield(void (*fn)(void *arg), void *arg)
 {
-    return newproc(fn, arg, false, (uintptr_t)__builtin_return_address(0));
+    return newproc(fn, arg, false, (uintptr_t)__builtin_return_address(0), 0);
 }
 
 static void goexit0(G *gp);
@@ -1132,8 +1144,13 @@ static void gosched_m(G *gp)
     goc__lock(&goc__sched.lock);
     goc__globrunqput(gp);
     /* Nothing local: take the next G from the global queue under the same
-     * lock hold (what findrunnable would do next anyway). */
-    if (goc__runqempty(pp))
+     * lock hold (what findrunnable would do next anyway) -- unless a G
+     * stopped by SIGURG waits on lockedq for a P: findrunnable serves
+     * lockedq every 61st tick, and a G looping on goc_yield that always
+     * took this shortcut kept it from ever running (a 2 MiB-stack
+     * goroutine preempted while faulting its stack in never resumed). */
+    if (goc__runqempty(pp) &&
+        atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) == 0)
         m->resume = goc__globrunqget(pp, 0);
     goc__unlock(&goc__sched.lock);
     m->resume_fresh = m->resume != NULL;
@@ -1211,7 +1228,7 @@ static void execute(M *m, G *gp, bool inherit)
             atomic_load_explicit(&pp->schedtick, memory_order_relaxed) + 1,
             memory_order_relaxed);
     if (unlikely(gp->stack == NULL)) {
-        gp->stack = goc__stack_alloc(pp);
+        gp->stack = goc__stack_alloc(pp, gp->stackcls);
         if (gp->stack == NULL)
             goc__fatal("out of memory allocating a goroutine stack");
         gp->sp = goc__ctx_init(gp->stack->lo, gp->stack->hi);
@@ -1633,8 +1650,12 @@ top:
 
     /* 61: so the global queues are not starved by two Gs that keep
      * respawning each other on the local queue (proc.go).  A G preempted
-     * by signal waits like Go's, behind the global queue. */
+     * by signal (lockedq) comes first here: Go queues it on the global
+     * queue, FIFO with the rest, and behind the global queue it waited for
+     * good while one G looped on goc_yield (the global queue never empty). */
     if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0) {
+        if ((gp = lockedqtake()) != NULL)
+            return gp;
         if (atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) > 0) {
             goc__lock(&goc__sched.lock);
             gp = goc__globrunqget(pp, 1);
@@ -1644,8 +1665,6 @@ top:
                 return gp;
             }
         }
-        if ((gp = lockedqtake()) != NULL)
-            return gp;
     }
 
     gp = goc__runqget(pp, inherit);

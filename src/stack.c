@@ -31,9 +31,16 @@
  * MADV_POPULATE_WRITE, instead of one madvise and one page fault per slot.
  * Where the kernel refuses, each slot is done alone as before.
  *
- * Caching.  Stacks never go back to the kernel: a dead G's stack goes to its
- * P's cache (LIFO, so the next G reuses warm pages); above CACHE_MAX the P
- * spills half to the global pool under pool.lock.  Lock order: pool.lock is
+ * Caching.  Default-size stacks never go back to the kernel: a dead G's
+ * stack goes to its P's cache (LIFO, so the next G reuses warm pages); above
+ * CACHE_MAX the P spills half to the global pool under pool.lock.
+ *
+ * Size classes.  goc_go_stack asks for a larger stack: class k >= 1 is
+ * 16 KiB << (k - 1), up to Go's 1 GiB maximum, carved from its own chunks
+ * (up to 64 MiB or one slot each) and kept on a global per-class free list
+ * (no P cache: such goroutines are the exception).  Past CLASS_WARM free
+ * stacks of a class, a freed one's pages go back with MADV_DONTNEED, so a
+ * deep recursion's megabytes do not stay resident.  Lock order: pool.lock is
  * a leaf.
  */
 #include <errno.h>
@@ -78,22 +85,34 @@ enum {
 #define GUARD_SIZE ((size_t)64 << 10) /* virtual only: catches frames < 64K */
 #define CANARY 0x60c5ac4c0ffee60cULL
 
-struct chunk { char *base; size_t slots; };
+/* A size class's free stacks and the chunk it carves from. */
+struct class_pool {
+    goc_stack   *free;
+    size_t       nfree;
+    char        *cur;                /* chunk being carved */
+    size_t       cur_used, chunk_slots;
+    size_t       size, slot;         /* usable bytes; guard + usable */
+};
+struct chunk { char *base; size_t slots, slot; };
 
 static struct {
     goc_lock     lock;
-    goc_stack   *free;               /* spilled stacks */
-    size_t       nfree;
+    struct class_pool cls[GOC_STACK_CLASSES];
     struct chunk chunks[MAX_CHUNKS]; /* for the overflow report */
     _Atomic size_t nchunks;
-    char        *cur;                /* chunk being carved */
     _Atomic size_t nprotected;       /* fallback guards made by mprotect */
-    size_t       cur_used;
 } pool;
+
+enum {
+    CLASS_MIN_SHIFT = 14,            /* class 1: 16 KiB */
+    /* A class's free stacks beyond this many have their pages given back
+     * when freed (a deep recursion's pages must not stay for good). */
+    CLASS_WARM = 16,
+};
+#define CLASS_CHUNK_BYTES ((size_t)64 << 20)
 
 
 static size_t stack_size = 256 << 10;  /* usable bytes, page multiple */
-static size_t slot_size;
 static size_t page_size;
 static bool   use_guard_madvise;
 /* process_madvise on ourselves: the fd is PIDFD_SELF_THREAD (the mm is the
@@ -152,13 +171,20 @@ static void probe_batching(void *scratch)
 #endif
 }
 
+
 void goc__stack_init(size_t size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     page_size = page;
     if (size >= 16 << 10)
         stack_size = (size + page - 1) & ~(page - 1);
-    slot_size = GUARD_SIZE + stack_size;
+    for (int k = 0; k < GOC_STACK_CLASSES; k++) {
+        struct class_pool *cp = &pool.cls[k];
+        cp->size = k == 0 ? stack_size : (size_t)1 << (CLASS_MIN_SHIFT + k - 1);
+        cp->slot = GUARD_SIZE + cp->size;
+        size_t n = CLASS_CHUNK_BYTES / cp->slot;
+        cp->chunk_slots = k == 0 ? CHUNK_SLOTS : n < 1 ? 1 : n > CHUNK_SLOTS ? CHUNK_SLOTS : n;
+    }
     /* Probe MADV_GUARD_INSTALL and batching once on a scratch mapping. */
     char *probe = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -174,76 +200,92 @@ void goc__stack_init(size_t size)
 
 size_t goc__stack_size(void) { return stack_size; }
 
-/* Make room for at least one slot in the current chunk.  pool.lock held. */
-static bool chunk_ready(void)
+int goc__stack_class(size_t size)
 {
-    if (pool.cur != NULL && pool.cur_used < CHUNK_SLOTS)
+    if (size <= stack_size)
+        return 0;
+    for (int k = 1; k < GOC_STACK_CLASSES; k++)
+        if (pool.cls[k].size >= size)
+            return k;
+    return -1;
+}
+
+size_t goc__stack_bytes(const goc_stack *s) { return pool.cls[s->cls].size; }
+
+/* Make room for at least one slot in cp's current chunk.  pool.lock held. */
+static bool chunk_ready(struct class_pool *cp)
+{
+    if (cp->cur != NULL && cp->cur_used < cp->chunk_slots)
         return true;
     size_t n = atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
     if (n == MAX_CHUNKS)
         return false;
-    void *base = mmap(NULL, slot_size * CHUNK_SLOTS, PROT_READ | PROT_WRITE,
+    void *base = mmap(NULL, cp->slot * cp->chunk_slots, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return false;
     pool.chunks[n].base = base;
-    pool.chunks[n].slots = CHUNK_SLOTS;
+    pool.chunks[n].slots = cp->chunk_slots;
+    pool.chunks[n].slot = cp->slot;
     atomic_store_explicit(&pool.nchunks, n + 1, memory_order_release);
-    pool.cur = base;
-    pool.cur_used = 0;
+    cp->cur = base;
+    cp->cur_used = 0;
     return true;
 }
 
-/* Reserve up to want (<= CARVE_BATCH) slots of the current chunk; returns
+/* Reserve up to want (<= CARVE_BATCH) slots of cp's current chunk; returns
  * how many (0: out of address space or mappings).  pool.lock held. */
-static size_t reserve(char **first, size_t want)
+static size_t reserve(struct class_pool *cp, char **first, size_t want)
 {
-    if (!chunk_ready())
+    if (!chunk_ready(cp))
         return 0;
-    size_t k = CHUNK_SLOTS - pool.cur_used;
+    size_t k = cp->chunk_slots - cp->cur_used;
     if (k > want)
         k = want;
-    *first = pool.cur + pool.cur_used * slot_size;
-    pool.cur_used += k;
+    *first = cp->cur + cp->cur_used * cp->slot;
+    cp->cur_used += k;
     return k;
 }
 
-/* Make k reserved slots from first on into stacks in out[]: guards, top
- * pages committed, descriptors.  No lock: the slots are the caller's. */
-static void prepare(char *first, size_t k, goc_stack **out)
+/* Make k reserved slots of class cls from first on into stacks in out[]:
+ * guards, top pages committed, descriptors.  No lock: the slots are the
+ * caller's. */
+static void prepare(int cls, char *first, size_t k, goc_stack **out)
 {
+    size_t slot = pool.cls[cls].slot;
     struct iovec iov[CARVE_BATCH];
     size_t done = 0;
     if (use_guard_madvise) {
         if (batch_guard && k > 1) {
             for (size_t i = 0; i < k; i++)
-                iov[i] = (struct iovec){ first + i * slot_size, GUARD_SIZE };
+                iov[i] = (struct iovec){ first + i * slot, GUARD_SIZE };
             long r = pmadvise(iov, k, MADV_GUARD_INSTALL);
             done = r > 0 ? (size_t)r / GUARD_SIZE : 0;
         }
         for (size_t i = done; i < k; i++)
-            madvise(first + i * slot_size, GUARD_SIZE, MADV_GUARD_INSTALL);
+            madvise(first + i * slot, GUARD_SIZE, MADV_GUARD_INSTALL);
     } else {
         for (size_t i = 0; i < k; i++)
             if (atomic_fetch_add(&pool.nprotected, 1) < MPROTECT_GUARDS)
-                mprotect(first + i * slot_size, GUARD_SIZE, PROT_NONE);
+                mprotect(first + i * slot, GUARD_SIZE, PROT_NONE);
     }
     if (batch_populate && k > 1) {
         /* Commit every top page in one call; a failure leaves the rest to
          * ordinary page faults below. */
         for (size_t i = 0; i < k; i++)
-            iov[i] = (struct iovec){ first + (i + 1) * slot_size - page_size,
+            iov[i] = (struct iovec){ first + (i + 1) * slot - page_size,
                                      page_size };
         (void)pmadvise(iov, k, MADV_POPULATE_WRITE);
     }
     for (size_t i = 0; i < k; i++) {
-        char *slot = first + i * slot_size;
-        char *lo = slot + GUARD_SIZE;
-        goc_stack *s = (goc_stack *)(slot + slot_size - 64); /* top line */
+        char *base = first + i * slot;
+        char *lo = base + GUARD_SIZE;
+        goc_stack *s = (goc_stack *)(base + slot - 64); /* top line */
         s->lo = lo;
         s->hi = (char *)s;
-        s->next = i + 1 < k ? (goc_stack *)(slot + 2 * slot_size - 64) : NULL;
+        s->next = i + 1 < k ? (goc_stack *)(base + 2 * slot - 64) : NULL;
         s->owner = NULL;
+        s->cls = (uint32_t)cls;
         if (!use_guard_madvise)
             *(uint64_t *)lo = CANARY;
 #ifdef GOC_HAVE_VALGRIND
@@ -253,16 +295,36 @@ static void prepare(char *first, size_t k, goc_stack **out)
     }
 }
 
+/* A stack of class cls >= 1: its free list, else one fresh slot. */
+static goc_stack *class_get(int cls)
+{
+    struct class_pool *cp = &pool.cls[cls];
+    goc__lock(&pool.lock);
+    goc_stack *s = cp->free;
+    char *slot = NULL;
+    if (s != NULL) {
+        cp->free = s->next;
+        cp->nfree--;
+    } else if (reserve(cp, &slot, 1) == 0) {
+        slot = NULL;
+    }
+    goc__unlock(&pool.lock);
+    if (slot != NULL)
+        prepare(cls, slot, 1, &s);
+    return s;
+}
+
 static goc_stack *pool_get(P *pp)
 {
+    struct class_pool *cp = &pool.cls[0];
     goc__lock(&pool.lock);
     goc_stack *first = NULL;
     /* Refill the P's cache with a batch of spilled stacks, return one. */
     for (int i = 0; i < CACHE_BATCH; i++) {
-        goc_stack *s = pool.free;
+        goc_stack *s = cp->free;
         if (s != NULL) {
-            pool.free = s->next;
-            pool.nfree--;
+            cp->free = s->next;
+            cp->nfree--;
         } else {
             break;
         }
@@ -277,14 +339,14 @@ static goc_stack *pool_get(P *pp)
         }
     }
     char *slots = NULL;
-    size_t k = first == NULL ? reserve(&slots, pp ? CARVE_BATCH : 1) : 0;
+    size_t k = first == NULL ? reserve(cp, &slots, pp ? CARVE_BATCH : 1) : 0;
     goc__unlock(&pool.lock);
     if (k > 0) {
         /* Nothing spilled: carve, outside the lock (the slots are ours;
          * two Ps carve in parallel).  A P takes the batch (its cache was empty, so it stays under
          * CACHE_MAX); a P-less caller takes one. */
         goc_stack *fresh[CARVE_BATCH];
-        prepare(slots, k, fresh);
+        prepare(0, slots, k, fresh);
         first = fresh[0];
         for (size_t i = k; i-- > 1; ) {
             fresh[i]->next = pp->stackcache;
@@ -295,10 +357,14 @@ static goc_stack *pool_get(P *pp)
     return first;
 }
 
-goc_stack *goc__stack_alloc(P *pp)
+goc_stack *goc__stack_alloc(P *pp, int cls)
 {
-    goc_stack *s = pp ? pp->stackcache : NULL;
-    if (likely(s != NULL)) {
+    goc_stack *s;
+    if (unlikely(cls != 0)) {
+        s = class_get(cls);
+        if (s == NULL)
+            return NULL;
+    } else if (likely(pp != NULL && (s = pp->stackcache) != NULL)) {
         pp->stackcache = s->next;
         pp->stackcachecnt--;
     } else {
@@ -310,20 +376,48 @@ goc_stack *goc__stack_alloc(P *pp)
     return s;
 }
 
-static void pool_put_list(goc_stack *head, goc_stack *tail, size_t n)
+static void pool_put_list(struct class_pool *cp, goc_stack *head,
+                          goc_stack *tail, size_t n)
 {
     goc__lock(&pool.lock);
-    tail->next = pool.free;
-    pool.free = head;
-    pool.nfree += n;
+    tail->next = cp->free;
+    cp->free = head;
+    cp->nfree += n;
     goc__unlock(&pool.lock);
+}
+
+/* A class >= 1 stack back to its pool.  Past CLASS_WARM free ones, its
+ * pages below the descriptor's go back to the kernel first (the guard
+ * and the descriptor stay). */
+static void class_put(goc_stack *s)
+{
+    struct class_pool *cp = &pool.cls[s->cls];
+    goc__lock(&pool.lock);
+    bool warm = cp->nfree < CLASS_WARM;
+    if (warm) {
+        s->next = cp->free;
+        cp->free = s;
+        cp->nfree++;
+    }
+    goc__unlock(&pool.lock);
+    if (warm)
+        return;
+    char *top = (char *)((uintptr_t)s & ~(uintptr_t)(page_size - 1));
+    madvise(s->lo, (size_t)(top - s->lo), MADV_DONTNEED);
+    if (!use_guard_madvise)
+        *(uint64_t *)s->lo = CANARY;
+    pool_put_list(cp, s, s, 1);
 }
 
 void goc__stack_free(P *pp, goc_stack *s)
 {
     s->owner = NULL;
+    if (unlikely(s->cls != 0)) {
+        class_put(s);
+        return;
+    }
     if (pp == NULL) {
-        pool_put_list(s, s, 1);
+        pool_put_list(&pool.cls[0], s, s, 1);
         return;
     }
     s->next = pp->stackcache;
@@ -342,7 +436,7 @@ void goc__stack_free(P *pp, goc_stack *s)
     }
     keep->next = NULL;
     pp->stackcachecnt -= (int32_t)n;
-    pool_put_list(head, tail, n);
+    pool_put_list(&pool.cls[0], head, tail, n);
 }
 
 void goc__stack_flush(P *pp)
@@ -353,7 +447,7 @@ void goc__stack_flush(P *pp)
     goc_stack *tail = head;
     while (tail->next)
         tail = tail->next;
-    pool_put_list(head, tail, (size_t)pp->stackcachecnt);
+    pool_put_list(&pool.cls[0], head, tail, (size_t)pp->stackcachecnt);
     pp->stackcache = NULL;
     pp->stackcachecnt = 0;
 }
@@ -369,6 +463,7 @@ G *goc__stack_owner_of(void *addr)
     size_t n = atomic_load_explicit(&pool.nchunks, memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
         char *base = pool.chunks[i].base;
+        size_t slot_size = pool.chunks[i].slot;
         if (a < base || a >= base + slot_size * pool.chunks[i].slots)
             continue;
         size_t off = (size_t)(a - base) % slot_size;

@@ -287,9 +287,12 @@ void goc__fatal_nodump(const char *msg) { die(msg, false); }
 
 void goc__stack_overflow(G *gp)
 {
+    size_t size = gp && gp->stack ? goc__stack_bytes(gp->stack)
+                                  : goc__stack_size();
     say(2, "runtime: goroutine %llu stack overflow (stack %zu bytes; "
-        "GOC_STACK=size sets every goroutine's stack, e.g. GOC_STACK=1m)\n",
-        gp ? (unsigned long long)gp->goid : 0ULL, goc__stack_size());
+        "GOC_STACK=size sets every goroutine's stack, e.g. GOC_STACK=1m, "
+        "goc_go_stack one goroutine's)\n",
+        gp ? (unsigned long long)gp->goid : 0ULL, size);
     die("stack overflow", true);
 }
 
@@ -545,6 +548,9 @@ int goc_debug_stats(char *buf, size_t n)
     sput(&b, "# HELP goc_sched_syscall_goroutines Gs between goc_syscall_enter and exit.\n"
              "# TYPE goc_sched_syscall_goroutines gauge\ngoc_sched_syscall_goroutines %d\n",
          atomic_load(&goc__sched.nsyscall));
+    sput(&b, "# HELP goc_sched_revoked_total Ps taken from threads blocked in a call nobody annotated.\n"
+             "# TYPE goc_sched_revoked_total counter\ngoc_sched_revoked_total %llu\n",
+         (unsigned long long)atomic_load(&goc__sched.nrevoked));
     sput(&b, "# HELP goc_after_chans goc_after channels allocated (pending, or cached for reuse).\n"
              "# TYPE goc_after_chans gauge\ngoc_after_chans %lld\n", (long long)goc__after_chans());
     sput(&b, "# HELP goc_after_funcs goc_after_func timers not yet fired or stopped.\n"

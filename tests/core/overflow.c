@@ -1,5 +1,6 @@
 /* overflow.c — unbounded recursion in a goroutine: the guard catches it and
- * the runtime names the goroutine, "fatal error: stack overflow", exit 2. */
+ * the runtime names the goroutine, "fatal error: stack overflow", exit 2.
+ * "big": the goroutine has a 2 MiB goc_go_stack stack. */
 #include <string.h>
 #include <goc.h>
 #include "testutil.h"
@@ -18,12 +19,21 @@ static void g(void *arg)
     printf("%d\n", deep(0));
 }
 
+static int big;
+
 static void main_g(void *arg)
 {
     (void)arg;
-    goc_go(g, NULL);
+    if (big)
+        goc_go_stack(g, NULL, 2 << 20);
+    else
+        goc_go(g, NULL);
     for (;;)
         goc_yield();
 }
 
-int main(void) { return goc_main(main_g, NULL); }
+int main(int argc, char **argv)
+{
+    big = argc > 1 && strcmp(argv[1], "big") == 0;
+    return goc_main(main_g, NULL);
+}

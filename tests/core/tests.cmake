@@ -77,6 +77,9 @@ if(NOT GOC_SANITIZE)
   # Sanitizers own SIGSEGV and use bigger frames; the guard is checked in
   # the plain build.
   goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow .*GOC_STACK=")
+  # goc_go_stack's 2 MiB stack overflows: its guard, its size in the report.
+  goc_add_fatal_test(overflow_class ${d}/overflow.c
+    "goroutine [0-9]+ stack overflow \\(stack 2097152 bytes" ARGS big)
 endif()
 goc_add_test(pingpong_hog ${d}/pingpong_hog.c TIMEOUT 60 PROCS 1)
 # F9: a fatal error flushes stdio first (stdout is a pipe here).
@@ -126,6 +129,8 @@ endif()
 # Unannotated blocking calls (read, sleep, pthread_mutex_lock) at P=1: sysmon
 # hands the blocked thread's P on (sysmon.c, REVOKE_* in runtime.h).
 goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
+goc_add_test(stack_size ${d}/stack_size.c TIMEOUT 60)
+goc_add_test(yield_preempted ${d}/yield_preempted.c TIMEOUT 60 PROCS 1 2)
 
 # Symbolized dumps (src/symbolize.c): function names, file:line and
 # "created by" in a deadlock dump of a program built -O2 with the flags
