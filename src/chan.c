@@ -521,7 +521,7 @@ size_t goc_chan_cap(goc_chan *c)
 static bool chan_block(goc_chan *c, goc_waitq *q, void *ep, int reason)
 {
     G *gp = goc__getg_or_foreign();
-    goc_sudog *mysg = goc__acquire_sudog();
+    goc_sudog *mysg = goc__own_sudog(gp);
     mysg->elem = ep;
     mysg->g = gp;
     mysg->c = c;
@@ -538,7 +538,6 @@ static bool chan_block(goc_chan *c, goc_waitq *q, void *ep, int reason)
     gp->waiting = NULL;
     gp->param = NULL;
     bool ok = mysg->success;
-    goc__release_sudog(mysg);
     goc__race_acquire(c);
     if (!ok)
         goc__race_acquire(&c->closed);

@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -159,6 +160,13 @@ typedef struct goc_sudog {
 
 goc_sudog *goc__acquire_sudog(void);
 void       goc__release_sudog(goc_sudog *s);
+/* A G's own wait record (G.sudog), zeroed, for a wait that needs one at a
+ * time: a plain channel send/receive, a semaphore or Cond wait.  The
+ * waker dequeues it before readying the G and never touches it after, so
+ * it is free again when the wait returns; select takes pooled ones (one
+ * per case). */
+#define goc__own_sudog(gp) \
+    ((goc_sudog *)memset(&(gp)->sudog, 0, sizeof(goc_sudog)))
 
 /* --------------------------------------------------------------- stacks */
 typedef struct goc_stack {
@@ -206,6 +214,7 @@ struct goc_g {
     void            *param;       /* wake-up argument (winning sudog) */
     _Atomic uint32_t selectdone;  /* select: a waker claimed this G */
     goc_sudog       *waiting;     /* sudogs this G is queued with */
+    goc_sudog        sudog;       /* its own (goc__own_sudog) */
     bool             parking_on_chan;
     goc_note         note;        /* foreign: the thread sleeps on this */
     M               *lockedm;     /* async-preempted: its M waits in the signal
@@ -258,6 +267,10 @@ struct goc_m {
     clockid_t        cpuclock;    /* the thread's CPU clock (sysmon reads it:
                                      set in mstart before any P is held) */
     void            *altstack;    /* signal stack (overflow report) */
+    int             *errnop;      /* this thread's &errno (mstart): a G's
+                                     errno is saved and restored through
+                                     the M it switches on, never a cached
+                                     &errno of another thread */
     _Atomic uint32_t signal_pending;
     int              syscall_nest;
     G               *pless_g;     /* g0: resume this G without a P next */

@@ -216,10 +216,12 @@ static inline void casgstatus(G *gp, uint32_t from, uint32_t to)
 }
 
 /* errno is thread state; a G keeps its own across switches (DESIGN.md #3).
- * Saved and restored in separate noinline functions so no caller can reuse
- * the previous thread's &errno after a switch. */
-static GOC_NOINLINE void save_errno(G *gp) { gp->saved_errno = errno; }
-static GOC_NOINLINE void restore_errno(G *gp) { errno = gp->saved_errno; }
+ * Saved and restored through m->errnop, the &errno of the M's thread, with
+ * m read after the switch (goc__getm is out of line), so no caller reuses
+ * the previous thread's &errno -- and no __errno_location call per
+ * switch. */
+static inline void save_errno(M *m, G *gp) { gp->saved_errno = *m->errnop; }
+static inline void restore_errno(M *m, G *gp) { *m->errnop = gp->saved_errno; }
 
 /* ------------------------------------------------------------- allgs */
 
@@ -381,7 +383,7 @@ static inline void run_pending(M *m)
 static void mcall_entered(M *m, void (*fn)(G *gp))
 {
     G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
-    save_errno(gp);
+    save_errno(m, gp);
     gp->savedlocks = goc__mlocks(m) - 1;   /* less goc__enter's */
     m->mcall_fn = fn;
     m->mcall_g = gp;
@@ -389,7 +391,7 @@ static void mcall_entered(M *m, void (*fn)(G *gp))
     m = goc__getm();
     run_pending(m);
     goc__mlocks_set(m, gp->savedlocks);
-    restore_errno(gp);
+    restore_errno(m, gp);
 }
 
 /* Enter the runtime with a P (goc__enter): a G whose P sysmon took while
@@ -426,7 +428,7 @@ static inline void make_curg(M *m, G *gp)
  * successor runs fn(gp) first, once gp is off its stack. */
 static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
 {
-    save_errno(gp);
+    save_errno(m, gp);
     m->pending_fn = fn;
     m->pending_g = gp;
     make_curg(m, next);              /* inherits the time slice */
@@ -446,7 +448,7 @@ static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
     m = goc__getm();
     run_pending(m);
     goc__mlocks_set(m, gp->savedlocks);
-    restore_errno(gp);
+    restore_errno(m, gp);
 }
 
 /* ------------------------------------------------------ P and M lists */
@@ -884,13 +886,14 @@ NO_TSAN_FRAME void goc__gstart(void)
 #if GOC_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
-    run_pending(goc__getm());
+    M *m = goc__getm();
+    run_pending(m);
     gstart_leave_runtime();
-    G *gp = goc__getg();
+    G *gp = atomic_load_explicit(&m->curg, memory_order_relaxed);
 #if GOC_TSAN
     __tsan_acquire(gp);
 #endif
-    restore_errno(gp);
+    restore_errno(m, gp);
     gp->fn(gp->arg);
     gp = goc__getg();
     if (unlikely(gp->after != NULL))
@@ -1129,6 +1132,28 @@ static void park_pending(G *gp)
     }
 }
 
+/* Where a yielding G waits: the back of this P's queue (Go's goyield), so
+ * two Gs yielding to each other never touch sched.lock; but the global
+ * queue (Go's Gosched) while that holds Gs, or those would wait behind the
+ * local ones for the 61st tick every round (a run queue overflowed to it:
+ * yield_fair with a 4-slot ring).  Every yielder then cycles through one
+ * FIFO, and the local queue is left as soon as the global one is empty. */
+static void yield_put(P *pp, G *gp)
+{
+    if (atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) != 0) {
+        goc__lock(&goc__sched.lock);
+        goc__globrunqput(gp);
+        goc__unlock(&goc__sched.lock);
+    } else {
+        goc__runqput(pp, gp, false);
+    }
+}
+
+/* goc_yield through g0 (yield_successor declined): due timers first, as
+ * Go's schedule does (a G looping on goc_yield at P=1 must not starve a
+ * sleeper, runtime TestYieldProgress), then the back of this P's queue,
+ * as on the fast path, and findrunnable chooses (lockedq and the global
+ * queue on the 61st tick). */
 static void gosched_m(G *gp)
 {
     M *m = goc__getm();
@@ -1136,24 +1161,8 @@ static void gosched_m(G *gp)
     atomic_store_explicit(&m->curg, NULL, memory_order_relaxed);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     P *pp = m->p;
-    /* Go's Gosched goes through schedule, which runs due timers first
-     * (checkTimers).  The shortcut below skips findrunnable, so run them
-     * here: a G looping on goc_yield at P=1 must not starve a sleeper
-     * (runtime TestYieldProgress).  With no timers this is one load. */
     goc__timers_check(pp, 0, NULL);
-    goc__lock(&goc__sched.lock);
-    goc__globrunqput(gp);
-    /* Nothing local: take the next G from the global queue under the same
-     * lock hold (what findrunnable would do next anyway) -- unless a G
-     * stopped by SIGURG waits on lockedq for a P: findrunnable serves
-     * lockedq every 61st tick, and a G looping on goc_yield that always
-     * took this shortcut kept it from ever running (a 2 MiB-stack
-     * goroutine preempted while faulting its stack in never resumed). */
-    if (goc__runqempty(pp) &&
-        atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) == 0)
-        m->resume = goc__globrunqget(pp, 0);
-    goc__unlock(&goc__sched.lock);
-    m->resume_fresh = m->resume != NULL;
+    yield_put(pp, gp);
 }
 
 static void goexit0(G *gp)
@@ -1172,6 +1181,73 @@ static void goexit0(G *gp)
     gfput(m->p, gp);
 }
 
+/* yield_successor's verdicts besides a G. */
+enum { YIELD_SCHED, YIELD_ALONE };
+
+/* The G findrunnable would pick now in place of a yielding one, taken for
+ * a direct switch, when the choice is plain: this P's queue, else the
+ * global queue.  NULL with *why: YIELD_ALONE when nothing else is runnable
+ * here (the yielder goes on: Go's Gosched would queue it globally and
+ * findrunnable would take it straight back), YIELD_SCHED when the
+ * scheduler must choose (a preempted G waits on lockedq, a timer is due
+ * within the coarse clock's reach, a retiring P).  The 61st tick takes the
+ * global queue's head first, as findrunnable does.  A G that never ran gets its stack here, as execute gives it. */
+static G *yield_successor(P *pp, int *why)
+{
+    *why = YIELD_SCHED;
+    if (atomic_load_explicit(&goc__sched.nlockedq, memory_order_relaxed) != 0 ||
+        pp->id >= atomic_load_explicit(&goc__gomaxprocs, memory_order_relaxed))
+        return NULL;
+    uint32_t tick = atomic_load_explicit(&pp->schedtick, memory_order_relaxed);
+    int32_t globn = atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed);
+    int64_t w = goc__timers_next(pp);
+    if (w != 0 && w <= goc__nanotime_coarse() + 8 * 1000 * 1000)
+        return NULL;
+    bool inherit = false;
+    G *next = NULL;
+    if (tick % 61 == 0 && globn != 0) {
+        /* findrunnable's fairness check, done here. */
+        goc__lock(&goc__sched.lock);
+        next = goc__globrunqget(pp, 1);
+        goc__unlock(&goc__sched.lock);
+    }
+    if (next == NULL)
+        next = goc__runqget(pp, &inherit);
+    if (next == NULL && globn != 0) {
+        goc__lock(&goc__sched.lock);
+        next = goc__globrunqget(pp, 0);
+        goc__unlock(&goc__sched.lock);
+        inherit = false;
+    }
+    if (!inherit || next == NULL)
+        atomic_store_explicit(&pp->schedtick, tick + 1, memory_order_relaxed);
+    if (next == NULL) {
+        *why = YIELD_ALONE;
+        return NULL;
+    }
+    if (next->stack == NULL) {
+        next->stack = goc__stack_alloc(pp, next->stackcls);
+        if (next->stack == NULL)
+            goc__fatal("out of memory allocating a goroutine stack");
+        next->sp = goc__ctx_init(next->stack->lo, next->stack->hi);
+    }
+    return next;
+}
+
+/* The yielder, off its stack (run by its successor), queued (yield_put)
+ * where an idle P may take it. */
+static void yield_pending(G *gp)
+{
+    M *m = goc__getm();
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
+    if (unlikely(!goc__stack_check_canary(gp->stack)))
+        goc__stack_overflow(gp);
+    yield_put(m->p, gp);
+    if (atomic_load_explicit(&goc__sched.npidle, memory_order_relaxed) != 0)
+        goc__wakep();
+}
+
 void goc_yield(void)
 {
     goc__pless_check(goc__getm());
@@ -1183,7 +1259,23 @@ void goc_yield(void)
         sched_yield();
         return;
     }
-    goc__mcall(gosched_m);
+    /* Fast paths: switch straight to the successor, or go on when there
+     * is none; a new time slice either way (sysmon's request is met). */
+    m = enter_with_p();
+    P *pp = m->p;
+    int why;
+    G *next = yield_successor(pp, &why);
+    if (next != NULL || why == YIELD_ALONE) {
+        atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+        atomic_store_explicit(&pp->preempt, false, memory_order_relaxed);
+        if (next == NULL) {
+            goc__leave(m);
+            return;
+        }
+        direct_switch(m, gp, next, yield_pending);
+        return;
+    }
+    mcall_entered(m, gosched_m);
 }
 
 /* Cooperative preemption point (Go's stack-guard check): a G asked to
@@ -1874,6 +1966,7 @@ static void *mstart(void *arg)
 {
     M *m = arg;
     tls_m = m;
+    m->errnop = &errno;
     m->tid = (pid_t)syscall(SYS_gettid);
     if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0)
         goc__fatal("pthread_getcpuclockid failed");

@@ -130,7 +130,7 @@ void goc__semacquire(uint32_t *addr, bool lifo, int reason)
         return;
     }
     G *gp = goc__getg_or_foreign();
-    goc_sudog *s = goc__acquire_sudog();
+    goc_sudog *s = goc__own_sudog(gp);
     struct semroot *root = semroot(addr);
     s->g = gp;
     for (;;) {
@@ -146,7 +146,6 @@ void goc__semacquire(uint32_t *addr, bool lifo, int reason)
         if (s->ticket != 0 || cansemacquire(addr))
             break;
     }
-    goc__release_sudog(s);
     goc__race_acquire(addr);
 }
 
@@ -207,8 +206,9 @@ void goc__notify_wait(goc_cond *c, uint32_t t)
         goc__unlock(cond_lock(c));
         return;
     }
-    goc_sudog *s = goc__acquire_sudog();
-    s->g = goc__getg_or_foreign();
+    G *gp = goc__getg_or_foreign();
+    goc_sudog *s = goc__own_sudog(gp);
+    s->g = gp;
     s->ticket = t;
     s->next = NULL;
     if (c->tail == NULL)
@@ -217,7 +217,6 @@ void goc__notify_wait(goc_cond *c, uint32_t t)
         ((goc_sudog *)c->tail)->next = s;
     c->tail = s;
     goc__parkunlock(cond_lock(c), W_SYNC_COND_WAIT);
-    goc__release_sudog(s);
 }
 
 void goc__notify_all(goc_cond *c)
