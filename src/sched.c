@@ -920,7 +920,7 @@ static void park_pending(G *gp);
  * resolution, a retiring P), or when an M is spinning: it was woken to
  * steal this very G, and taking it here leaves it to spin and sleep for
  * nothing (select at P=2 lost 25% that way). */
-static G *park_successor(M *m)
+static G *park_successor(M *m, int64_t coarse_now)
 {
     P *pp = m->p;
     G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
@@ -934,7 +934,7 @@ static G *park_successor(M *m)
         atomic_load_explicit(&goc__sched.runqsize, memory_order_relaxed) != 0)
         return NULL;
     int64_t w = goc__timers_next(pp);
-    if (w != 0 && w <= goc__nanotime_coarse() + 8 * 1000 * 1000)
+    if (w != 0 && w <= coarse_now + 8 * 1000 * 1000)
         return NULL;
     if (!atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
             memory_order_acquire, memory_order_relaxed))
@@ -986,11 +986,12 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
     m->waitunlockf = unlockf;
     m->waitlock = arg;
     gp->waitreason = (uint16_t)reason;
-    gp->waitsince = goc__nanotime_coarse();
+    int64_t now = goc__nanotime_coarse();
+    gp->waitsince = now;
 #if GOC_TSAN
     __tsan_release(gp);
 #endif
-    G *next = m->p != NULL ? park_successor(m) : NULL;
+    G *next = m->p != NULL ? park_successor(m, now) : NULL;
     if (next)
         direct_switch(m, gp, next, park_pending);
     else
