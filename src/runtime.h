@@ -531,6 +531,18 @@ uint32_t goc__gcd(uint32_t a, uint32_t b);
 /* run queue (runq.c) */
 bool goc__runqempty(P *pp);
 void goc__runqput(P *pp, G *gp, bool next);
+/* goc__runqput(pp, gp, false)'s common case, inline: the ring has room.
+ * False: it is full, call goc__runqput (which spills half globally). */
+static inline bool goc__runqput_fast(P *pp, G *gp)
+{
+    uint32_t head = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+    if (tail - head >= GOC_RUNQ_SIZE)
+        return false;
+    atomic_store_explicit(&pp->runq[tail % GOC_RUNQ_SIZE], gp, memory_order_relaxed);
+    atomic_store_explicit(&pp->runqtail, tail + 1, memory_order_release);
+    return true;
+}
 G   *goc__runqget(P *pp, bool *inherit);
 G   *goc__runqsteal(P *pp, P *p2, bool stealRunNextG);
 uint32_t goc__runqlen(P *pp);

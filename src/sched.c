@@ -1145,7 +1145,7 @@ static void yield_put(P *pp, G *gp)
         goc__lock(&goc__sched.lock);
         goc__globrunqput(gp);
         goc__unlock(&goc__sched.lock);
-    } else {
+    } else if (!goc__runqput_fast(pp, gp)) {
         goc__runqput(pp, gp, false);
     }
 }
@@ -1251,8 +1251,11 @@ static void yield_pending(G *gp)
 
 void goc_yield(void)
 {
-    goc__pless_check(goc__getm());
     M *m = goc__getm();
+    if (m != NULL && unlikely(m->pless)) {
+        goc__pless_exit();
+        m = goc__getm();
+    }
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     if (gp == NULL || m->syscall_nest > 0) {
         /* A foreign thread, or inside goc_syscall_enter/exit: the thread
