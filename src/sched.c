@@ -1110,7 +1110,21 @@ static void park_m(G *gp)
     m->waitlock = NULL;
     if (fn && !fn(gp, arg)) {
         casgstatus(gp, G_WAITING, G_RUNNABLE);
-        m->resume = gp;          /* run it again at once, same slice */
+        if (likely(m->p != NULL)) {
+            m->resume = gp;      /* run it again at once, same slice */
+        } else {
+            /* A P-less G (its P revoked while it was blocked outside the
+             * runtime) whose wait ended before it began: this M has no P
+             * to run it and stops next (schedule), so m->resume would
+             * strand it -- runnable, on no queue, nobody to wake the M
+             * (net_foreign under TSan at P=1 hung so: accept's fd was
+             * ready before the park committed).  Any P takes it. */
+            goc__lock(&goc__sched.lock);
+            goc__globrunqput(gp);
+            goc__unlock(&goc__sched.lock);
+            globrunq_order();
+            goc__wakep();
+        }
     }
 }
 

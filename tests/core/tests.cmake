@@ -131,6 +131,7 @@ endif()
 goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
 goc_add_test(stack_size ${d}/stack_size.c TIMEOUT 60)
 goc_add_test(yield_preempted ${d}/yield_preempted.c TIMEOUT 60 PROCS 1 2)
+goc_add_test(pless_park ${d}/pless_park.c TIMEOUT 60 PROCS 1 2)
 
 # Symbolized dumps (src/symbolize.c): function names, file:line and
 # "created by" in a deadlock dump of a program built -O2 with the flags
