@@ -501,6 +501,23 @@ int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
  * caught), -ENOMEM; on failure the fd is left as it was. */
 int goc_net_adopt(int fd);
 
+/* Send count bytes of file_fd from offset on to sock with sendfile(2),
+ * without copying them through user memory (Go's TCPConn.ReadFrom of an
+ * *os.File).  Parks as goc_write while sock's buffer is full, bounded by
+ * its write deadline, woken by goc_close (-EBADF); the reads from disk
+ * block the thread with its P handed on.  file_fd's own offset is not
+ * moved (as pread).  Returns count; fewer when the file ends first (it is
+ * shorter than offset + count, e.g. it shrank); or a negative errno
+ * (-EPIPE, -ECONNRESET, -ETIMEDOUT, -EBADF...) with *written (if not NULL)
+ * counting the bytes that went out.  -EINVAL, -ESPIPE or -ENOSYS with
+ * nothing sent: sendfile(2) cannot read file_fd (a pipe or a socket gives
+ * -ESPIPE, some pseudo-files -EINVAL): copy with pread and goc_write
+ * instead; -EINVAL also for a negative offset.  sock may be an fd goc did not make (a pipe): then the
+ * call blocks the thread (P handed off) and leaves its mode alone.  A peer
+ * that went away gives -EPIPE, never SIGPIPE, on goc's sockets. */
+ssize_t goc_sendfile(int sock, int file_fd, int64_t offset, size_t count,
+                     size_t *written);
+
 /* The port a TCP or UDP socket is bound to (after listening on port 0), or
  * -EBADF, -EAFNOSUPPORT (a Unix socket). */
 int goc_local_port(int fd);
