@@ -196,6 +196,8 @@ typedef struct goc_http__conn {
 struct goc_http_server {
     goc_http_server_config cfg;
     int         lfd;               /* listener, -1 when none */
+    char       *unix_path;         /* the socket file listen made, removed
+                                      when the listener closes; NULL */
     _Atomic int shutting;
     _Atomic int serving;
     goc_mutex   mu;

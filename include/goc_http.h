@@ -186,8 +186,11 @@ ssize_t goc_http_form_value(goc_http_request *r, const char *key,
 ssize_t goc_http_cookie_value(const goc_http_request *r, const char *name,
                               char *buf, size_t n);
 
-/* Go's r.RemoteAddr: "ip:port" ("[ip6]:port") of the client into buf.  The
- * length, or -ENOSPC, -ENOTCONN, or getpeername's error. */
+/* Go's r.RemoteAddr: "ip:port" ("[ip6]:port") of the client into buf; over
+ * a Unix socket, as Go prints it, the client's socket path, "@name" when
+ * it is bound in the abstract namespace, or "@" when it is not bound (the
+ * usual case).  The length, or -ENOSPC, -ENOTCONN, or getpeername's
+ * error. */
 int goc_http_remote_addr(const goc_http_request *r, char *buf, size_t n);
 
 /* ----------------------------------------------------------- responses -- */
@@ -420,9 +423,29 @@ typedef struct goc_http_server goc_http_server;
 int goc_http_server_new(goc_http_server **out,
                         const goc_http_server_config *cfg);
 
-/* Listen on addr ("host:port", as goc_listen).  The port bound (useful with
- * port 0), or a negative errno (-EADDRINUSE, -EINVAL, -EALREADY). */
+/* Listen on addr, as goc_listen: "host:port", "unix:/path" (a filesystem
+ * Unix socket, whose file the server removes when it closes the listener,
+ * as Go's does; a file left by a crashed run gives -EADDRINUSE) or
+ * "unix:@name" (Linux's abstract namespace).  The TCP port bound (useful
+ * with port 0), 0 for a Unix socket, or a negative errno (-EADDRINUSE,
+ * -EINVAL, -ENAMETOOLONG, -EALREADY when the server has a listener). */
 int goc_http_server_listen(goc_http_server *s, const char *addr);
+
+/* Serve on a socket that is already listening (Go's Server.Serve(l)): one
+ * inherited from a parent process or passed by systemd's socket
+ * activation, or made with socket/bind/listen (TCP or Unix, any mode), or
+ * one goc_listen made.  A socket goc did not make is adopted
+ * (goc_net_adopt: non-blocking, close-on-exec, on the poller).  Then
+ * goc_http_server_serve as after goc_http_server_listen.  Returns as
+ * goc_http_server_listen: the TCP port or 0 for a Unix socket; -EBADF,
+ * -ENOTSOCK (not a socket), -EINVAL (not listening: SO_ACCEPTCONN unset,
+ * or not a stream socket), -EALREADY (the server has a listener).
+ * Ownership, as Go's Serve closing l: from a successful call the server
+ * owns fd and closes it when serving ends (shutdown, or accepting failing
+ * for good) or at goc_http_server_free if it never served; it does not
+ * remove a Unix socket's file it did not make.  On error fd stays the
+ * caller's, untouched. */
+int goc_http_server_use_listener(goc_http_server *s, int fd);
 
 /* Accept connections on the calling goroutine, one goroutine each, until
  * goc_http_server_shutdown.  0 after a shutdown, or a negative errno when
@@ -437,7 +460,7 @@ int goc_http_server_serve(goc_http_server *s);
 int goc_http_server_shutdown(goc_http_server *s, int64_t deadline);
 
 /* Free a server that is not serving (after shutdown returned, or never
- * served). */
+ * served: then its listener is closed). */
 void goc_http_server_free(goc_http_server *s);
 
 /* Figures for monitoring (relaxed reads of running counters). */
