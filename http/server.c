@@ -217,6 +217,13 @@ int goc_http__flush_with(conn *c, const void *p, size_t n, const char *tail)
     return rc;
 }
 
+int goc_http__sendfile(conn *c, int fd, uint64_t off, size_t n, size_t *sent)
+{
+    write_deadline(c);
+    ssize_t r = goc_sendfile(c->fd, fd, (int64_t)off, n, sent);
+    return r < 0 ? (int)r : 0;
+}
+
 /* --------------------------------------------------------- read buffer -- */
 
 /* The request's pointers into [old, old + span] now live at new_base. */

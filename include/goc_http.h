@@ -2,7 +2,9 @@
  * goc_http.h — an HTTP/1.1 server on goc: a goroutine per connection,
  * keep-alive and pipelining, HTTP/1.0, streamed Content-Length and chunked
  * request bodies, a buffered response writer, a router like Go 1.22's
- * ServeMux, a request done channel, and file serving with ranges.
+ * ServeMux, a request done channel, and file serving with ranges (by
+ * sendfile).  Listens on TCP, Unix sockets, or a listening fd it is given
+ * (inherited, systemd).
  *
  * Conventions (as goc.h)
  *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
@@ -349,8 +351,14 @@ const char *goc_http_path_value(const goc_http_request *r, const char *name,
  * with Content-Range; several: multipart/byteranges; none satisfiable or
  * malformed: 416), honouring If-Range.  A directory serves its index.html.
  * A request path with a ".." segment gets 400; a missing file 404, an
- * unreadable one 403.  0 once answered, or a negative errno when sending
- * failed midway (the connection then closes). */
+ * unreadable one 403.  The head goes out at once and the file (each range
+ * of 64 KiB or more) follows by sendfile(2), never copied through the
+ * process (smaller spans, and files sendfile cannot read, are read and
+ * written); the write timeout applies per 256 KiB.  0 once answered, or a
+ * negative errno when sending failed midway, and the connection then
+ * closes: -EPIPE / -ECONNRESET (the client left), -ETIMEDOUT (it stopped
+ * reading: write_timeout), -EIO (the file shrank while being sent: the
+ * Content-Length promised cannot be met), -ENOMEM. */
 int goc_http_serve_file(goc_http_response *w, goc_http_request *r,
                         const char *path);
 
@@ -386,7 +394,8 @@ typedef struct goc_http_server_config {
     int64_t  read_timeout;         /* first byte to end of body: 60 s */
     int64_t  idle_timeout;         /* between keep-alive requests: 120 s */
     int64_t  write_timeout;        /* one write of the response: 30 s (it
-                                      fires between half and all of it) */
+                                      fires between half and all of it);
+                                      a served file: each 256 KiB */
     int      backlog;              /* listen backlog: 4096 */
     int      log;                  /* 1: connection errors to stderr */
     /* Access log (optional): called after each response is framed, with

@@ -3,4 +3,5 @@
 # process are e2e.py, registered in http/CMakeLists.txt).  Label http.
 if(TARGET goc_http)
   goc_add_test(http_listen ${CMAKE_CURRENT_LIST_DIR}/http_listen.c LIB goc_http TIMEOUT 60)
+  goc_add_test(http_file   ${CMAKE_CURRENT_LIST_DIR}/http_file.c   LIB goc_http TIMEOUT 60)
 endif()
