@@ -501,6 +501,17 @@ int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
  * caught), -ENOMEM; on failure the fd is left as it was. */
 int goc_net_adopt(int fd);
 
+/* systemd's socket activation (sd_listen_fds(1)): when LISTEN_PID names
+ * this process, the LISTEN_FDS sockets the service manager passed, fds
+ * 3 .. 3 + count - 1, each adopted (goc_net_adopt; one goc has already is
+ * fine).  Returns the count: 0 when nothing was passed to this process;
+ * -EINVAL for malformed variables; an adoption's error (-ENOTSOCK...) for
+ * the first fd it refused.  LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are
+ * removed from the environment in every case, so children do not take
+ * them: call it once, early (unsetenv is not thread-safe; before goc_main
+ * is fine).  Serve on one with goc_http_server_use_listener. */
+int goc_listen_fds(void);
+
 /* Send count bytes of file_fd from offset on to sock with sendfile(2),
  * without copying them through user memory (Go's TCPConn.ReadFrom of an
  * *os.File).  Parks as goc_write while sock's buffer is full, bounded by

@@ -26,12 +26,19 @@
  *
  * On failure the fd is left as it was (its flags restored) and stays the
  * caller's.
+ *
+ * goc_listen_fds is systemd's sd_listen_fds(1) over goc_net_adopt: the
+ * sockets a service manager passed from fd 3 on, for this process
+ * (LISTEN_PID), LISTEN_FDS of them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,4 +108,44 @@ int goc_net_adopt(int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return fd;
+}
+
+/* sd-daemon.h's SD_LISTEN_FDS_START: passed sockets start after stdio. */
+#define LISTEN_FDS_START 3
+
+/* A decimal number that fills s: 0 and *v, or -EINVAL. */
+static int parse_num(const char *s, long *v)
+{
+    char *end;
+    if (s == NULL || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return errno || *end ? -EINVAL : 0;
+}
+
+int goc_listen_fds(void)
+{
+    long pid, n;
+    const char *ep = getenv("LISTEN_PID"), *en = getenv("LISTEN_FDS");
+    int r = 0;
+    if (ep == NULL)
+        return 0;
+    if (parse_num(ep, &pid) < 0 || parse_num(en, &n) < 0 || n > INT32_MAX - LISTEN_FDS_START)
+        r = -EINVAL;
+    else if (pid != (long)getpid())
+        r = 0;                          /* for a parent or a sibling */
+    else
+        r = (int)n;
+    /* as sd_listen_fds(1): whatever they said, children must not see
+     * them (their pid would not match, but it could be reused) */
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    for (int i = 0; i < r; i++) {
+        int err = goc_net_adopt(LISTEN_FDS_START + i);
+        if (err < 0 && err != -EEXIST)
+            return err;
+    }
+    return r;
 }

@@ -21,3 +21,4 @@ goc_add_test(net_write    ${_d}/net_write.c    TIMEOUT 60)
 # Issue 11: sockets goc did not make, and sendfile.
 goc_add_test(net_adopt    ${_d}/net_adopt.c    TIMEOUT 60)
 goc_add_test(net_sendfile ${_d}/net_sendfile.c TIMEOUT 60)
+goc_add_test(net_listen_fds ${_d}/net_listen_fds.c TIMEOUT 60)
