@@ -407,6 +407,8 @@ static int serve_fd(goc_http_response *w, goc_http_request *r, int fd,
         rc = send_span(w, &f, 0, size);
     }
     free(f.buf);
+    if (rc == -ENOMEM)                     /* no copy buffer: nothing went */
+        goc_http_error(w, 500, "out of memory");
     return rc;
 }
 
