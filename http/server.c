@@ -765,9 +765,12 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
         goc_set_deadline(s->lfd, 1, 0);    /* wakes goc_accept */
     for (;;) {
         size_t n = poke(s, 0);
-        if (!atomic_load(&s->serving) && s->lfd >= 0)
+        /* one load for both decisions: serve may end between two, and
+         * returning then would leave the listener open */
+        int serving = atomic_load(&s->serving);
+        if (!serving && s->lfd >= 0)
             close_listener(s);
-        if (n == 0 && !atomic_load(&s->serving))
+        if (n == 0 && !serving)
             return 0;
         if (deadline && goc_now() >= deadline)
             break;
@@ -779,9 +782,10 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
     /* past the deadline: cut every connection off, and give them a moment
      * (bounded: 100 x 10 ms) to notice */
     for (int i = 0; i < 100; i++) {
-        if (!atomic_load(&s->serving) && s->lfd >= 0)
+        int serving = atomic_load(&s->serving);
+        if (!serving && s->lfd >= 0)
             close_listener(s);
-        if (poke(s, 1) == 0 && !atomic_load(&s->serving))
+        if (poke(s, 1) == 0 && !serving)
             break;
         goc_sleep(10 * MS);
     }

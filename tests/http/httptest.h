@@ -4,6 +4,7 @@
 #define GOC_HTTPTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,16 +35,31 @@ static inline void ht_start(ht_server *h)
     CHECK(goc_go(ht_serve_main, h) == 0);
 }
 
-/* Shut down (5 s bound), and check serve returned 0 within it. */
-static inline void ht_stop(ht_server *h)
+/* fd is closed.  errno read in a function of its own, never inlined: in
+ * one that also calls goc, the compiler may reuse &errno from before a
+ * call that moved the goroutine to another thread (goc.h, "Threads"). */
+static __attribute__((noinline)) int ht_fd_closed(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+/* Shut down (5 s bound), and check serve returned 0 within it.  lfd >= 0:
+ * the listener, which shutdown itself must have closed. */
+static inline void ht_stop_fd(ht_server *h, int lfd)
 {
     CHECK(goc_http_server_shutdown(h->s, goc_now() + 5000 * HT_MS) == 0);
+    CHECK(lfd < 0 || ht_fd_closed(lfd));
     int rc = -1;
     CHECK(goc_chan_recv_timeout(h->done, &rc, 5000 * HT_MS) == 0);
     CHECKF(rc == 0, "serve returned %d", rc);
     goc_chan_free(h->done);
     goc_http_server_free(h->s);
     h->s = NULL;
+}
+
+static inline void ht_stop(ht_server *h)
+{
+    ht_stop_fd(h, -1);
 }
 
 /* A response read off a connection: status, Content-Length (-1: none)
