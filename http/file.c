@@ -4,11 +4,22 @@
  * If-None-Match, If-Range, and single or multiple byte ranges
  * (multipart/byteranges), with Go's ServeContent rules.
  *
- * The file is read with pread in 64 KiB pieces (the thread blocks on the
- * disk, so inside goc_syscall_enter/exit) and written with goc_http_write,
- * whose large-write path sends each piece straight from the buffer.
- * sendfile(2) would save that copy; it needs a "wait until writable" call
- * the runtime does not export, so it is left for when it does.
+ * Sending.  The whole file, a single range, and each part of a multipart
+ * answer of 64 KiB or more go by sendfile(2) (goc_sendfile, through
+ * goc_http__send_file in response.c): the head and what is buffered are
+ * flushed first, then the file's pages go from the page cache to the
+ * socket without a copy through user memory.  goc_sendfile parks on a
+ * full socket buffer as goc_write does, under the server's write timeout
+ * (per 256 KiB), and runs each sendfile inside goc_syscall_enter/exit
+ * because reading uncached pages blocks the thread even on a non-blocking
+ * socket.  A client that leaves mid-file gives -EPIPE / -ECONNRESET (no
+ * SIGPIPE); a file that shrinks mid-send gives -EIO: the Content-Length
+ * promised cannot be met, so the connection closes.  Smaller spans, and
+ * files sendfile cannot read (-EINVAL, -ESPIPE, -ENOSYS with nothing
+ * sent: some pseudo-files), are read with pread in 64 KiB pieces (inside
+ * goc_syscall_enter/exit too) and written with goc_http_write, whose
+ * large-write path sends each piece straight from the buffer.  HEAD
+ * counts the bytes and reads none.
  *
  * Validators: ETag is "<size hex>-<mtime ns hex>" (strong: a rewrite in
  * place within the same nanosecond and size would go unseen, as with
@@ -27,6 +38,10 @@
 
 /* 64 KiB: over the writer's 32 KiB direct-write threshold, few syscalls. */
 #define PIECE (64 * 1024)
+/* Spans from 64 KiB go by sendfile.  A smaller one is read and buffered:
+ * it leaves with the head (and with pipelined neighbours) in one write,
+ * where sendfile would cost a write for the head and a sendfile. */
+#define SENDFILE_MIN (64 * 1024)
 /* Go caps the ranges of one request; more are treated as none valid. */
 #define MAX_RANGES 64
 
@@ -174,26 +189,59 @@ static int parse_ranges(const char *s, uint64_t size, range *out)
 
 /* ------------------------------------------------------------ sending -- */
 
-static int send_span(goc_http_response *w, int fd, char *buf, uint64_t off, uint64_t len)
+/* The file being sent, and how. */
+typedef struct src {
+    int   fd;
+    int   copy;        /* sendfile said no (GOC_HTTP__COPY): copy the rest */
+    char *buf;         /* PIECE bytes for copying, made on first use */
+} src;
+
+/* -errno read before goc_syscall_exit, which may resume the goroutine on
+ * another thread (goc.h: errno and threads). */
+static __attribute__((noinline)) ssize_t sys_pread(int fd, void *buf, size_t n, uint64_t off)
 {
-    if (w->is_head) {                      /* counted, not read */
-        w->written += len;
-        return 0;
-    }
+    ssize_t r;
+    do
+        r = pread(fd, buf, n, (off_t)off);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+/* Through user memory: pread a piece (the thread blocks on the disk, the P
+ * goes on meanwhile), goc_http_write it. */
+static int copy_span(goc_http_response *w, src *f, uint64_t off, uint64_t len)
+{
+    if (!f->buf && !(f->buf = malloc(PIECE)))
+        return -ENOMEM;
     while (len > 0) {
         size_t want = len < PIECE ? (size_t)len : PIECE;
         goc_syscall_enter();
-        ssize_t n = pread(fd, buf, want, (off_t)off);
+        ssize_t n = sys_pread(f->fd, f->buf, want, off);
         goc_syscall_exit();
         if (n <= 0)
-            return n == 0 ? -EIO : -errno;   /* file shrank, or a disk error */
-        ssize_t k = goc_http_write(w, buf, (size_t)n);
+            return n == 0 ? -EIO : (int)n;   /* file shrank, or a disk error */
+        ssize_t k = goc_http_write(w, f->buf, (size_t)n);
         if (k < 0)
             return (int)k;
         off += (uint64_t)n;
         len -= (uint64_t)n;
     }
     return 0;
+}
+
+static int send_span(goc_http_response *w, src *f, uint64_t off, uint64_t len)
+{
+    if (w->is_head) {                      /* counted, not read */
+        w->written += len;
+        return 0;
+    }
+    if (len >= SENDFILE_MIN && !f->copy) {
+        int rc = goc_http__send_file(w, f->fd, off, len);
+        if (rc != GOC_HTTP__COPY)
+            return rc;
+        f->copy = 1;
+    }
+    return copy_span(w, f, off, len);
 }
 
 static int header_u64(goc_http_response *w, const char *name, uint64_t v)
@@ -204,11 +252,12 @@ static int header_u64(goc_http_response *w, const char *name, uint64_t v)
 }
 
 /* Several ranges: multipart/byteranges with exact Content-Length. */
-static int send_multi(goc_http_response *w, int fd, char *buf, const range *rg, int n,
+static int send_multi(goc_http_response *w, src *f, const range *rg, int n,
                       uint64_t size, const char *ctype)
 {
     char boundary[40], part[256];
     uint64_t total = 0;
+    int rc;
 
     snprintf(boundary, sizeof boundary, "goc%016llx%04x",
              (unsigned long long)goc_now(), (unsigned)(n * 7919u) & 0xffffu);
@@ -224,9 +273,11 @@ static int send_multi(goc_http_response *w, int fd, char *buf, const range *rg, 
                 total += (uint64_t)k + rg[i].len;
                 continue;
             }
-            if (goc_http_write(w, part, (size_t)k) < 0
-                || send_span(w, fd, buf, rg[i].start, rg[i].len) < 0)
-                return -EIO;
+            ssize_t wr = goc_http_write(w, part, (size_t)k);
+            if (wr < 0)
+                return (int)wr;
+            if ((rc = send_span(w, f, rg[i].start, rg[i].len)) < 0)
+                return rc;
         }
         int k = snprintf(part, sizeof part, "\r\n--%s--\r\n", boundary);
         if (pass == 0) {
@@ -236,8 +287,10 @@ static int send_multi(goc_http_response *w, int fd, char *buf, const range *rg, 
             goc_http_set_header(w, "Content-Type", ct);
             header_u64(w, "Content-Length", total);
             goc_http_write_header(w, 206);
-        } else if (goc_http_write(w, part, (size_t)k) < 0) {
-            return -EIO;
+        } else {
+            ssize_t wr = goc_http_write(w, part, (size_t)k);
+            if (wr < 0)
+                return (int)wr;
         }
     }
     return 0;
@@ -336,11 +389,7 @@ static int serve_fd(goc_http_response *w, goc_http_request *r, int fd,
         if (sum > size)
             n = 0;                         /* as Go: overlapping abuse, send all */
     }
-    char *buf = malloc(PIECE);
-    if (!buf) {
-        goc_http_error(w, 500, "out of memory");
-        return -ENOMEM;
-    }
+    src f = { .fd = fd };
     if (n <= 1)
         goc_http_set_header(w, "Content-Type", ctype);
     if (n == 1) {
@@ -350,14 +399,16 @@ static int serve_fd(goc_http_response *w, goc_http_request *r, int fd,
         goc_http_set_header(w, "Content-Range", cr);
         header_u64(w, "Content-Length", rg[0].len);
         goc_http_write_header(w, 206);
-        rc = send_span(w, fd, buf, rg[0].start, rg[0].len);
+        rc = send_span(w, &f, rg[0].start, rg[0].len);
     } else if (n > 1) {
-        rc = send_multi(w, fd, buf, rg, n, size, ctype);
+        rc = send_multi(w, &f, rg, n, size, ctype);
     } else {
         header_u64(w, "Content-Length", size);
-        rc = send_span(w, fd, buf, 0, size);
+        rc = send_span(w, &f, 0, size);
     }
-    free(buf);
+    free(f.buf);
+    if (rc == -ENOMEM)                     /* no copy buffer: nothing went */
+        goc_http_error(w, 500, "out of memory");
     return rc;
 }
 

@@ -196,6 +196,8 @@ typedef struct goc_http__conn {
 struct goc_http_server {
     goc_http_server_config cfg;
     int         lfd;               /* listener, -1 when none */
+    char       *unix_path;         /* the socket file listen made, removed
+                                      when the listener closes; NULL */
     _Atomic int shutting;
     _Atomic int serving;
     goc_mutex   mu;
@@ -218,6 +220,11 @@ int  goc_http__flush(goc_http__conn *c);
  * handler's buffer: large bodies are not copied. */
 int  goc_http__flush_with(goc_http__conn *c, const void *p, size_t n,
                           const char *tail);
+/* server.c: n bytes of file fd from off with goc_sendfile, under the
+ * write timeout: 0 with *sent the bytes that went (fewer than n: the file
+ * ended), or a negative errno with *sent as much. */
+int  goc_http__sendfile(goc_http__conn *c, int fd, uint64_t off, size_t n,
+                        size_t *sent);
 /* server.c: read at most n bytes into buf with deadline d (INT64_MAX:
  * none): bytes, 0 at EOF, or <0. */
 ssize_t goc_http__read(goc_http__conn *c, void *buf, size_t n, int64_t d);
@@ -250,5 +257,14 @@ void goc_http__ctx_free(goc_http__conn *c);
  * left into c->ob once it returned. */
 void goc_http__response_reset(struct goc_http_response *w, goc_http__conn *c);
 void goc_http__response_finish(struct goc_http_response *w);
+/* response.c, for file.c: len body bytes of file fd from off, sent with
+ * sendfile after the head and what is buffered.  0; GOC_HTTP__COPY when
+ * sendfile cannot serve this (a body that is not raw, a file sendfile
+ * cannot read): nothing was sent, the caller copies the bytes through
+ * goc_http_write; or a negative errno (sticky in w): -EIO when the file
+ * ended before len bytes. */
+enum { GOC_HTTP__COPY = 1 };
+int  goc_http__send_file(struct goc_http_response *w, int fd, uint64_t off,
+                         uint64_t len);
 
 #endif /* GOC_HTTP_INTERNAL_H */

@@ -209,6 +209,22 @@ int goc_http_set_cookie(goc_http_response *w, const goc_http_cookie *ck)
     return goc_http_add_header(w, "Set-Cookie", line);
 }
 
+/* A Unix peer as Go's net.UnixAddr prints it: the path; for the abstract
+ * namespace, the name after '@'; an unbound client (no name) as "@". */
+static int unix_peer(const struct sockaddr_un *su, socklen_t sl, char *buf, size_t n)
+{
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    size_t len = sl > off ? sl - off : 0;
+
+    if (len > sizeof su->sun_path)
+        len = sizeof su->sun_path;
+    if (len == 0)
+        return snprintf(buf, n, "@");
+    if (su->sun_path[0] == '\0')
+        return snprintf(buf, n, "@%.*s", (int)(len - 1), su->sun_path + 1);
+    return snprintf(buf, n, "%.*s", (int)strnlen(su->sun_path, len), su->sun_path);
+}
+
 int goc_http_remote_addr(const goc_http_request *r, char *buf, size_t n)
 {
     struct sockaddr_storage ss;
@@ -226,8 +242,10 @@ int goc_http_remote_addr(const goc_http_request *r, char *buf, size_t n)
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
         k = snprintf(buf, n, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else if (ss.ss_family == AF_UNIX) {
+        k = unix_peer((struct sockaddr_un *)&ss, sl, buf, n);
     } else {
-        k = snprintf(buf, n, "@");
+        k = snprintf(buf, n, "?");
     }
     return k < 0 || (size_t)k >= n ? -ENOSPC : k;
 }

@@ -20,6 +20,14 @@
  *
  * Header lines are kept formatted in w->hb; set / get / delete scan it
  * (tens of lines at most), and add, the common case, appends.
+ *
+ * File bodies (file.c) may skip user memory altogether:
+ * goc_http__send_file flushes the head and what is buffered, then hands
+ * the file to goc_sendfile.  Nothing in goc_http sees body bytes between
+ * the handler and the socket (no compression or observer layer:
+ * middlewares see goc_http_response_status / _written, which the file
+ * path keeps counting), so only the framing decides: a raw body
+ * (Content-Length) can be sent so, a chunked one is copied.
  */
 #include "internal.h"
 
@@ -324,6 +332,57 @@ static int send_direct(struct goc_http_response *w, const void *buf, size_t n)
     rc = goc_http__flush_with(c, buf, n,
                               w->framing == GOC_HTTP__BODY_CHUNKED ? "\r\n" : NULL);
     return rc < 0 ? (w->err = rc) : 0;
+}
+
+/* 256 KiB of a file per goc_sendfile call: the write timeout is set again
+ * (lazily: write_deadline) between calls, so a client must take each 256
+ * KiB within write_timeout (the copying path's "one write" is a 64 KiB
+ * piece); a call moves at most what the socket buffer takes anyway. */
+#define SF_PIECE (256 * 1024)
+
+int goc_http__send_file(struct goc_http_response *w, int fd, uint64_t off,
+                        uint64_t len)
+{
+    conn *c = w->c;
+    int code = w->status ? w->status : 200;
+    int rc, first = 1;
+
+    if (w->err)
+        return w->err;
+    if (!code_allows_body(code))
+        return -EINVAL;
+    if (w->declared >= 0 && w->written + len > (uint64_t)w->declared)
+        return -EINVAL;
+    if (w->is_head || len == 0) {
+        w->written += len;                 /* counted, not sent */
+        return 0;
+    }
+    /* sendfile frames nothing: only a raw body (a declared Content-Length,
+     * or HTTP/1.0 until close) takes the bytes as they are */
+    if (w->head_sent ? w->framing != GOC_HTTP__BODY_RAW : w->declared < 0)
+        return GOC_HTTP__COPY;
+    /* the head, a multipart part's header, pipelined responses before
+     * this one: all on the wire first */
+    if ((rc = frame(w)) < 0)
+        return rc;
+    if ((rc = goc_http__flush(c)) < 0)
+        return w->err = rc;
+    while (len > 0) {
+        size_t n = len < SF_PIECE ? (size_t)len : SF_PIECE, sent = 0;
+        rc = goc_http__sendfile(c, fd, off, n, &sent);
+        if (first && sent == 0 && (rc == -EINVAL || rc == -ESPIPE || rc == -ENOSYS))
+            return GOC_HTTP__COPY;         /* not a file sendfile can read */
+        first = 0;
+        w->written += sent;
+        off += sent;
+        len -= sent;
+        if (rc < 0)
+            return w->err = rc;
+        if (sent < n)
+            return w->err = -EIO;          /* the file shrank: the length
+                                              promised cannot be met */
+    }
+    return 0;
 }
 
 /* The handler returned: frame what it left into ob. */

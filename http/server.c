@@ -217,6 +217,13 @@ int goc_http__flush_with(conn *c, const void *p, size_t n, const char *tail)
     return rc;
 }
 
+int goc_http__sendfile(conn *c, int fd, uint64_t off, size_t n, size_t *sent)
+{
+    write_deadline(c);
+    ssize_t r = goc_sendfile(c->fd, fd, (int64_t)off, n, sent);
+    return r < 0 ? (int)r : 0;
+}
+
 /* --------------------------------------------------------- read buffer -- */
 
 /* The request's pointers into [old, old + span] now live at new_base. */
@@ -579,17 +586,13 @@ int goc_http_server_new(goc_http_server **out, const goc_http_server_config *cfg
     return 0;
 }
 
-int goc_http_server_listen(goc_http_server *s, const char *addr)
+/* What listen and use_listener return: the TCP port, 0 for a Unix
+ * socket. */
+static int listener_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
 
-    if (s->lfd >= 0)
-        return -EALREADY;
-    int fd = goc_listen(addr, s->cfg.backlog);
-    if (fd < 0)
-        return fd;
-    s->lfd = fd;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
         return 0;
     if (ss.ss_family == AF_INET)
@@ -597,6 +600,66 @@ int goc_http_server_listen(goc_http_server *s, const char *addr)
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return 0;
+}
+
+int goc_http_server_listen(goc_http_server *s, const char *addr)
+{
+    if (s->lfd >= 0)
+        return -EALREADY;
+    /* a Unix socket file the server makes is the server's to remove when
+     * it closes the listener, as Go's UnixListener does */
+    char *path = NULL;
+    if (addr && strncmp(addr, "unix:", 5) == 0 && addr[5] != '@' && addr[5] != '\0'
+        && !(path = strdup(addr + 5)))
+        return -ENOMEM;
+    int fd = goc_listen(addr, s->cfg.backlog);
+    if (fd < 0) {
+        free(path);
+        return fd;
+    }
+    s->lfd = fd;
+    s->unix_path = path;
+    return listener_port(fd);
+}
+
+int goc_http_server_use_listener(goc_http_server *s, int fd)
+{
+    int v;
+    socklen_t vl = sizeof v;
+
+    if (s->lfd >= 0)
+        return -EALREADY;
+    if (fd < 0)
+        return -EBADF;
+    /* -EBADF, -ENOTSOCK from the kernel; a socket that does not listen, or
+     * listens for something other than a byte stream, cannot carry HTTP */
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) != 0)
+        return -errno;
+    if (!v)
+        return -EINVAL;
+    vl = sizeof v;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) != 0)
+        return -errno;
+    if (v != SOCK_STREAM)
+        return -EINVAL;
+    int rc = goc_net_adopt(fd);
+    if (rc < 0 && rc != -EEXIST)           /* -EEXIST: goc's own already */
+        return rc;
+    s->lfd = fd;
+    return listener_port(fd);
+}
+
+/* The listener is done: close it (waking an accept parked on it), and
+ * remove the Unix socket file the server made. */
+static void close_listener(goc_http_server *s)
+{
+    goc_close(s->lfd);
+    s->lfd = -1;
+    if (s->unix_path) {
+        unlink(s->unix_path);
+        free(s->unix_path);
+        s->unix_path = NULL;
+    }
 }
 
 static int accept_transient(int err)
@@ -673,10 +736,8 @@ int goc_http_server_serve(goc_http_server *s)
     }
     /* after a shutdown, goc_http_server_shutdown closes the listener once
      * it sees serving drop: it may still be setting its deadline */
-    if (!atomic_load(&s->shutting)) {
-        goc_close(s->lfd);
-        s->lfd = -1;
-    }
+    if (!atomic_load(&s->shutting))
+        close_listener(s);
     atomic_store_explicit(&s->serving, 0, memory_order_release);
     return rc;
 }
@@ -706,11 +767,12 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
         goc_set_deadline(s->lfd, 1, 0);    /* wakes goc_accept */
     for (;;) {
         size_t n = poke(s, 0);
-        if (!atomic_load(&s->serving) && s->lfd >= 0) {
-            goc_close(s->lfd);
-            s->lfd = -1;
-        }
-        if (n == 0 && !atomic_load(&s->serving))
+        /* one load for both decisions: serve may end between two, and
+         * returning then would leave the listener open */
+        int serving = atomic_load(&s->serving);
+        if (!serving && s->lfd >= 0)
+            close_listener(s);
+        if (n == 0 && !serving)
             return 0;
         if (deadline && goc_now() >= deadline)
             break;
@@ -722,11 +784,10 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline)
     /* past the deadline: cut every connection off, and give them a moment
      * (bounded: 100 x 10 ms) to notice */
     for (int i = 0; i < 100; i++) {
-        if (!atomic_load(&s->serving) && s->lfd >= 0) {
-            goc_close(s->lfd);
-            s->lfd = -1;
-        }
-        if (poke(s, 1) == 0 && !atomic_load(&s->serving))
+        int serving = atomic_load(&s->serving);
+        if (!serving && s->lfd >= 0)
+            close_listener(s);
+        if (poke(s, 1) == 0 && !serving)
             break;
         goc_sleep(10 * MS);
     }
@@ -741,6 +802,10 @@ void goc_http_server_free(goc_http_server *s)
     int later = s->nconns > 0 || atomic_load(&s->serving);
     s->free_pending = later;
     goc_mutex_unlock(&s->mu);
+    /* listening but never served (nor shut down): the listener is the
+     * server's, as after listen or use_listener */
+    if (!atomic_load(&s->serving) && s->lfd >= 0)
+        close_listener(s);
     if (!later)
         free(s);
 }

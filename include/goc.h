@@ -420,9 +420,9 @@ int goc_errgroup_wait(goc_errgroup *g);
 void goc_errgroup_free(goc_errgroup *g);
 
 /* ------------------------------------------------------------ network -- */
-/* TCP, UDP and Unix stream sockets; the fds goc makes are non-blocking and
- * registered with the poller, and every call below parks the goroutine, not
- * the thread.  Addresses: "host:port" (IPv4, "[IPv6]:port", or ":port" for
+/* TCP, UDP and Unix stream sockets; the fds goc makes (and the sockets it
+ * adopts: goc_net_adopt) are non-blocking and registered with the poller,
+ * and every call below parks the goroutine, not the thread.  Addresses: "host:port" (IPv4, "[IPv6]:port", or ":port" for
  * every local address; names are resolved off the scheduler), or for
  * goc_listen / goc_dial / goc_dial_timeout / goc_dial_ctx / goc_sockaddr
  * "unix:/path" (a filesystem Unix socket) and "unix:@name" (Linux's
@@ -493,8 +493,51 @@ int goc_close(int fd);
  * that call; once it has passed, calls return -ETIMEDOUT at once even if
  * data is waiting.  A write that times out after writing part returns
  * -ETIMEDOUT (goc_write_n says how much went out).  -EBADF for an fd goc
- * did not make. */
+ * did not make (nor adopt). */
 int goc_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
+
+/* Go's net.FileListener / net.FileConn: take over a socket goc did not
+ * make (inherited from a parent process or systemd, one end of a
+ * socketpair(), a library's; listening, connected or a datagram socket)
+ * and give it what goc's own fds have: O_NONBLOCK, FD_CLOEXEC (dup it
+ * first to hand it on to an exec'd child), TCP_NODELAY on a TCP stream,
+ * and registration with the poller.  From then on goc_accept, goc_read,
+ * goc_write, goc_recvfrom / goc_sendto, goc_set_deadline, goc_conn_open
+ * and goc_close (waking parked goroutines) treat it as one of goc's; close
+ * it with goc_close.  The fd itself is taken over (Go takes a dup): use it
+ * only through goc from now on.  Callable before goc_main.  Returns fd, or
+ * -EBADF (not open), -ENOTSOCK (a pipe, a file...), -EEXIST (goc made or
+ * adopted it already: not idempotent, so two owners of one fd are
+ * caught), -ENOMEM; on failure the fd is left as it was. */
+int goc_net_adopt(int fd);
+
+/* systemd's socket activation (sd_listen_fds(1)): when LISTEN_PID names
+ * this process, the LISTEN_FDS sockets the service manager passed, fds
+ * 3 .. 3 + count - 1, each adopted (goc_net_adopt; one goc has already is
+ * fine).  Returns the count: 0 when nothing was passed to this process;
+ * -EINVAL for malformed variables; an adoption's error (-ENOTSOCK...) for
+ * the first fd it refused.  LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are
+ * removed from the environment in every case, so children do not take
+ * them: call it once, early (unsetenv is not thread-safe; before goc_main
+ * is fine).  Serve on one with goc_http_server_use_listener. */
+int goc_listen_fds(void);
+
+/* Send count bytes of file_fd from offset on to sock with sendfile(2),
+ * without copying them through user memory (Go's TCPConn.ReadFrom of an
+ * *os.File).  Parks as goc_write while sock's buffer is full, bounded by
+ * its write deadline, woken by goc_close (-EBADF); the reads from disk
+ * block the thread with its P handed on.  file_fd's own offset is not
+ * moved (as pread).  Returns count; fewer when the file ends first (it is
+ * shorter than offset + count, e.g. it shrank); or a negative errno
+ * (-EPIPE, -ECONNRESET, -ETIMEDOUT, -EBADF...) with *written (if not NULL)
+ * counting the bytes that went out.  -EINVAL, -ESPIPE or -ENOSYS with
+ * nothing sent: sendfile(2) cannot read file_fd (a pipe or a socket gives
+ * -ESPIPE, some pseudo-files -EINVAL): copy with pread and goc_write
+ * instead; -EINVAL also for a negative offset.  sock may be an fd goc did not make (a pipe): then the
+ * call blocks the thread (P handed off) and leaves its mode alone.  A peer
+ * that went away gives -EPIPE, never SIGPIPE, on goc's sockets. */
+ssize_t goc_sendfile(int sock, int file_fd, int64_t offset, size_t count,
+                     size_t *written);
 
 /* The port a TCP or UDP socket is bound to (after listening on port 0), or
  * -EBADF, -EAFNOSUPPORT (a Unix socket). */
@@ -568,9 +611,10 @@ int goc_wait_fd(int fd, int events, int64_t deadline);
 
 typedef struct goc_conn goc_conn;
 
-/* Wrap fd (from goc_accept, goc_dial*, goc_listen*, goc_dial_udp) into *out;
- * the handle owns fd from now on.  0, -EBADF (closed), -ENOTSOCK (an fd goc
- * did not make), -ENOMEM, -EINVAL (out NULL). */
+/* Wrap fd (from goc_accept, goc_dial*, goc_listen*, goc_dial_udp, or
+ * goc_net_adopt) into *out; the handle owns fd from now on.  0, -EBADF
+ * (closed), -ENOTSOCK (an fd goc did not make: adopt it first), -ENOMEM,
+ * -EINVAL (out NULL). */
 int goc_conn_open(int fd, goc_conn **out);
 
 /* As goc_read / goc_write / goc_write_n / goc_writev / goc_set_deadline,

@@ -2,7 +2,9 @@
  * goc_http.h — an HTTP/1.1 server on goc: a goroutine per connection,
  * keep-alive and pipelining, HTTP/1.0, streamed Content-Length and chunked
  * request bodies, a buffered response writer, a router like Go 1.22's
- * ServeMux, a request done channel, and file serving with ranges.
+ * ServeMux, a request done channel, and file serving with ranges (by
+ * sendfile).  Listens on TCP, Unix sockets, or a listening fd it is given
+ * (inherited, systemd).
  *
  * Conventions (as goc.h)
  *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
@@ -187,8 +189,11 @@ ssize_t goc_http_form_value(goc_http_request *r, const char *key,
 ssize_t goc_http_cookie_value(const goc_http_request *r, const char *name,
                               char *buf, size_t n);
 
-/* Go's r.RemoteAddr: "ip:port" ("[ip6]:port") of the client into buf.  The
- * length, or -ENOSPC, -ENOTCONN, or getpeername's error. */
+/* Go's r.RemoteAddr: "ip:port" ("[ip6]:port") of the client into buf; over
+ * a Unix socket, as Go prints it, the client's socket path, "@name" when
+ * it is bound in the abstract namespace, or "@" when it is not bound (the
+ * usual case).  The length, or -ENOSPC, -ENOTCONN, or getpeername's
+ * error. */
 int goc_http_remote_addr(const goc_http_request *r, char *buf, size_t n);
 
 /* ----------------------------------------------------------- responses -- */
@@ -347,8 +352,14 @@ const char *goc_http_path_value(const goc_http_request *r, const char *name,
  * with Content-Range; several: multipart/byteranges; none satisfiable or
  * malformed: 416), honouring If-Range.  A directory serves its index.html.
  * A request path with a ".." segment gets 400; a missing file 404, an
- * unreadable one 403.  0 once answered, or a negative errno when sending
- * failed midway (the connection then closes). */
+ * unreadable one 403.  The head goes out at once and the file (each range
+ * of 64 KiB or more) follows by sendfile(2), never copied through the
+ * process (smaller spans, and files sendfile cannot read, are read and
+ * written); the write timeout applies per 256 KiB.  0 once answered, or a
+ * negative errno when sending failed midway, and the connection then
+ * closes: -EPIPE / -ECONNRESET (the client left), -ETIMEDOUT (it stopped
+ * reading: write_timeout), -EIO (the file shrank while being sent: the
+ * Content-Length promised cannot be met), -ENOMEM. */
 int goc_http_serve_file(goc_http_response *w, goc_http_request *r,
                         const char *path);
 
@@ -384,7 +395,8 @@ typedef struct goc_http_server_config {
     int64_t  read_timeout;         /* first byte to end of body: 60 s */
     int64_t  idle_timeout;         /* between keep-alive requests: 120 s */
     int64_t  write_timeout;        /* one write of the response: 30 s (it
-                                      fires between half and all of it) */
+                                      fires between half and all of it);
+                                      a served file: each 256 KiB */
     int      backlog;              /* listen backlog: 4096 */
     int      log;                  /* 1: connection errors to stderr */
     /* Access log (optional): called after each response is framed, with
@@ -425,9 +437,29 @@ typedef struct goc_http_server goc_http_server;
 int goc_http_server_new(goc_http_server **out,
                         const goc_http_server_config *cfg);
 
-/* Listen on addr ("host:port", as goc_listen).  The port bound (useful with
- * port 0), or a negative errno (-EADDRINUSE, -EINVAL, -EALREADY). */
+/* Listen on addr, as goc_listen: "host:port", "unix:/path" (a filesystem
+ * Unix socket, whose file the server removes when it closes the listener,
+ * as Go's does; a file left by a crashed run gives -EADDRINUSE) or
+ * "unix:@name" (Linux's abstract namespace).  The TCP port bound (useful
+ * with port 0), 0 for a Unix socket, or a negative errno (-EADDRINUSE,
+ * -EINVAL, -ENAMETOOLONG, -EALREADY when the server has a listener). */
 int goc_http_server_listen(goc_http_server *s, const char *addr);
+
+/* Serve on a socket that is already listening (Go's Server.Serve(l)): one
+ * inherited from a parent process or passed by systemd's socket
+ * activation, or made with socket/bind/listen (TCP or Unix, any mode), or
+ * one goc_listen made.  A socket goc did not make is adopted
+ * (goc_net_adopt: non-blocking, close-on-exec, on the poller).  Then
+ * goc_http_server_serve as after goc_http_server_listen.  Returns as
+ * goc_http_server_listen: the TCP port or 0 for a Unix socket; -EBADF,
+ * -ENOTSOCK (not a socket), -EINVAL (not listening: SO_ACCEPTCONN unset,
+ * or not a stream socket), -EALREADY (the server has a listener).
+ * Ownership, as Go's Serve closing l: from a successful call the server
+ * owns fd and closes it when serving ends (shutdown, or accepting failing
+ * for good) or at goc_http_server_free if it never served; it does not
+ * remove a Unix socket's file it did not make.  On error fd stays the
+ * caller's, untouched. */
+int goc_http_server_use_listener(goc_http_server *s, int fd);
 
 /* Accept connections on the calling goroutine, one goroutine each, until
  * goc_http_server_shutdown.  0 after a shutdown, or a negative errno when
@@ -442,7 +474,7 @@ int goc_http_server_serve(goc_http_server *s);
 int goc_http_server_shutdown(goc_http_server *s, int64_t deadline);
 
 /* Free a server that is not serving (after shutdown returned, or never
- * served). */
+ * served: then its listener is closed). */
 void goc_http_server_free(goc_http_server *s);
 
 /* Figures for monitoring (relaxed reads of running counters). */

@@ -6,8 +6,9 @@
  *
  * Files: net.c (TCP listen/accept, read/write/writev, close, deadlines),
  * net_addr.c (addresses), dial.c (dial, timeouts, contexts), net_unix.c
- * (Unix stream sockets), net_udp.c (UDP), waitfd.c (readiness of any fd),
- * conn.c (connection handles), bufio.c (buffered reader).
+ * (Unix stream sockets), net_udp.c (UDP), net_adopt.c (sockets goc did
+ * not make), net_sendfile.c (sendfile to a socket), waitfd.c (readiness
+ * of any fd), conn.c (connection handles), bufio.c (buffered reader).
  */
 #ifndef GOC_NET_H
 #define GOC_NET_H

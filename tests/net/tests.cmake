@@ -18,3 +18,7 @@ goc_add_test(net_bufio    ${_d}/net_bufio.c    TIMEOUT 60)
 goc_add_test(net_unix     ${_d}/net_unix.c     TIMEOUT 60)
 goc_add_test(net_udp      ${_d}/net_udp.c      TIMEOUT 60)
 goc_add_test(net_write    ${_d}/net_write.c    TIMEOUT 60)
+# Issue 11: sockets goc did not make, and sendfile.
+goc_add_test(net_adopt    ${_d}/net_adopt.c    TIMEOUT 60)
+goc_add_test(net_sendfile ${_d}/net_sendfile.c TIMEOUT 60)
+goc_add_test(net_listen_fds ${_d}/net_listen_fds.c TIMEOUT 60)
