@@ -175,11 +175,15 @@ void goc_ctx_cancel(goc_ctx *c, int cause)
         return;
     if (cause >= 0)
         cause = -ECANCELED;
+    /* The timer first (no lock held: its mu comes first in the lock
+     * order; if it fires meanwhile its cancel wins, as it would after).
+     * Then nothing touches c once its waiters are woken: a goroutine that
+     * sees the cancellation may free c while this call is returning. */
+    if (c->has_timer)
+        goc__timer_stop(&c->timer);
     goc__lock(&ctx_lock);
     cancel_locked(c, -ECANCELED, cause, false);
     goc__unlock(&ctx_lock);
-    if (c->has_timer)
-        goc__timer_stop(&c->timer);    /* no lock held: its mu comes first */
 }
 
 goc_chan *goc_ctx_done(goc_ctx *c)

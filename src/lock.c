@@ -32,13 +32,20 @@ void goc__futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
         tsp = &ts;
     }
     /* EAGAIN (value changed), EINTR and timeouts all just return: callers
-     * re-check their condition in a loop. */
+     * re-check their condition in a loop.  errno is the caller's: a
+     * contended runtime lock taken on a goroutine's stack (goc_yield's
+     * sched.lock) must not hand the goroutine EAGAIN (errno_keep at P=8
+     * under TSan). */
+    int saved = errno;
     syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    errno = saved;
 }
 
 void goc__futexwakeup(_Atomic uint32_t *addr, int cnt)
 {
+    int saved = errno;
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, cnt, NULL, NULL, 0);
+    errno = saved;
 }
 
 void goc__procyield(int cycles)
@@ -59,8 +66,10 @@ void goc__osyield(void) { sched_yield(); }
 void goc__usleep(int64_t us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+    int saved = errno;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+    errno = saved;
 }
 
 void goc__lock(goc_lock *l)
