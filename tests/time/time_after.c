@@ -69,8 +69,8 @@ static void polling(void)
 {
     /* tries and non-blocking selects that find nothing leave it armed */
     for (int round = 0; round < 2; round++) {
+        int64_t t0 = goc_now();    /* before: the channel is due at its start + 20 ms */
         goc_chan *a = goc_after(20 * GOC_MILLISECOND);
-        int64_t t0 = goc_now();
         long spins = 0;
         for (;;) {
             int r;
