@@ -1128,15 +1128,24 @@ static void park_m(G *gp)
     }
 }
 
-/* park_m's work for a G that switched directly to its successor: runs on
- * the successor's stack; the M's curg is the successor, not gp. */
-static void park_pending(G *gp)
+/* The start of a direct switch's pending action (it runs on the
+ * successor's stack; the M's curg is the successor): gp, now off its
+ * stack, leaves G_RUNNING for to and its M, and its canary is checked.
+ * The M. */
+static inline M *pending_off(G *gp, uint32_t to)
 {
     M *m = goc__getm();
-    casgstatus(gp, G_RUNNING, G_WAITING);
+    casgstatus(gp, G_RUNNING, to);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     if (unlikely(!goc__stack_check_canary(gp->stack)))
         goc__stack_overflow(gp);
+    return m;
+}
+
+/* park_m's work for a G that switched directly to its successor. */
+static void park_pending(G *gp)
+{
+    M *m = pending_off(gp, G_WAITING);
     bool (*fn)(G *, void *) = m->waitunlockf;
     void *arg = m->waitlock;
     m->waitunlockf = NULL;
@@ -1253,11 +1262,7 @@ static G *yield_successor(P *pp, int *why)
  * where an idle P may take it. */
 static void yield_pending(G *gp)
 {
-    M *m = goc__getm();
-    casgstatus(gp, G_RUNNING, G_RUNNABLE);
-    atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
-    if (unlikely(!goc__stack_check_canary(gp->stack)))
-        goc__stack_overflow(gp);
+    M *m = pending_off(gp, G_RUNNABLE);
     yield_put(m->p, gp);
     if (atomic_load_explicit(&goc__sched.npidle, memory_order_relaxed) != 0)
         goc__wakep();
