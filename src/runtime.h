@@ -515,6 +515,7 @@ static inline void goc__pless_check(M *m)
         goc__pless_exit();
 }
 void goc__checkdead(void);              /* sched.lock held */
+void goc__incidlelocked(int32_t v);     /* sysmon around injectglist */
 int32_t goc__mcount(void);
 bool goc__main_started(void);
 void goc__preempt_check(void);          /* cooperative preemption point */

@@ -339,7 +339,17 @@ static void *sysmon(void *arg)
         if (goc__netpoll_inited() && lastpoll != 0 && lastpoll + POLL_AGE_NS < now) {
             if (atomic_compare_exchange_strong(&goc__sched.lastpoll, &lastpoll, now)) {
                 G *list = goc__netpoll(0);
-                goc__injectglist(list);
+                if (list != NULL) {
+                    /* Count sysmon as a running M while it holds Gs it
+                     * made runnable and has not queued yet (Go's
+                     * incidlelocked(-1) around injectglist): the last M
+                     * going idle meanwhile must not call them lost
+                     * ("checkdead: runnable g", net_idle.p1 under TSan
+                     * on a loaded CI run).  The check runs again after. */
+                    goc__incidlelocked(-1);
+                    goc__injectglist(list);
+                    goc__incidlelocked(1);
+                }
             }
         }
         goc__preempt_unwedge(now, UNWEDGE_NS, thread_blocked);
