@@ -262,7 +262,7 @@ struct goc_m {
     void            *waitlock;
     uint32_t         fastrand[2];
     pthread_t        thread;
-    sigset_t         sigmask;     /* the creating thread's mask, for mstart */
+    sigset_t         sigmask;     /* goc_main's caller's mask, for mstart */
     pid_t            tid;
     clockid_t        cpuclock;    /* the thread's CPU clock (sysmon reads it:
                                      set in mstart before any P is held) */

@@ -64,6 +64,7 @@ static goc_note main_note;
 static _Atomic bool main_started;
 static _Atomic bool runtime_up;
 static G *main_g;
+static sigset_t initsigmask;       /* goc_main's caller's mask: every M's */
 
 /* ------------------------------------------------------------ basics */
 
@@ -2031,7 +2032,12 @@ static void newm(P *pp, bool spinning, int64_t id)
     sigset_t all, old_mask;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old_mask);
-    m->sigmask = old_mask;
+    /* Every M gets the program's mask from goc_main (Go's initSigmask),
+     * not its creator's: sysmon runs with every signal blocked, and an M
+     * it made (a retaken P's) kept them all blocked, so a goroutine's
+     * raise(SIGTRAP) there was never delivered (gdb_goroutines under
+     * load).  mstart unblocks the runtime's own signals on top. */
+    m->sigmask = initsigmask;
     int rc = pthread_create(&m->thread, &attr, mstart, m);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_attr_destroy(&attr);
@@ -2332,6 +2338,7 @@ int goc_main(void (*fn)(void *arg), void *arg)
         return -EINVAL;
     if (atomic_exchange(&called, true))
         return -EALREADY;
+    pthread_sigmask(SIG_SETMASK, NULL, &initsigmask);
     parse_env();
     int32_t procs = goc__default_procs();
     const char *e = getenv("GOC_MAXPROCS");
