@@ -108,6 +108,20 @@ void goc__lock(goc_lock *l)
     }
 }
 
+/* The lock if it is free now, without waiting: true if taken. */
+bool goc__trylock(goc_lock *l)
+{
+    uint32_t v = UNLOCKED;
+    if (!atomic_compare_exchange_strong_explicit(&l->key, &v, LOCKED,
+                                                 memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    M *m = goc__tls_m;
+    if (m)
+        goc__mlocks_inc(m);
+    return true;
+}
+
 void goc__unlock(goc_lock *l)
 {
     /* Always a swap, as Go's lock_futex.  (A plain store-release when the

@@ -233,6 +233,16 @@ static ssize_t blocking_io(int fd, void *buf, size_t n, bool rd)
     return r;
 }
 
+/* The io_uring poller serves this call (netpoll_uring.c): a socket's
+ * read that would wait, and every socket write, go through the ring as
+ * RECV / SEND / SENDMSG.  Not for a foreign thread (no M of its own would
+ * submit for it), nor once a RECV said the fd is no socket. */
+static inline bool use_ring(goc_pd *pd)
+{
+    return goc__uring_on && !atomic_load_explicit(&pd->noring, memory_order_relaxed) &&
+           !pd->dgram && goc__getg() != NULL;
+}
+
 ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
 {
     goc_mutex_lock(&pd->rmu);
@@ -244,12 +254,24 @@ ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
     /* Drained by the last short read and no edge since: nothing to read,
      * wait for the edge instead of a read(2) that would say EAGAIN (one
      * syscall less per keep-alive request). */
-    if (r == 0 && pd->rdrained && n > 0 && !edge && !atomic_load(&pd->rdhup))
-        r = goc__pd_wait(pd, 'r');
+    bool skip = r == 0 && pd->rdrained && n > 0 && !edge &&
+                !atomic_load(&pd->rdhup);
     while (r == 0) {
-        r = sys_read(fd, buf, n);
-        if (r != -EAGAIN)
-            break;
+        if (!skip) {
+            r = sys_read(fd, buf, n);
+            if (r != -EAGAIN)
+                break;
+        }
+        skip = false;
+        if (use_ring(pd)) {
+            /* The read completes in the ring (the data, EOF or an error). */
+            r = goc__uring_io(pd, 'r', fd, buf, n, NULL);
+            if (r != -ENOTSOCK)
+                break;
+            atomic_store(&pd->noring, true);
+            r = 0;
+            continue;
+        }
         r = goc__pd_wait(pd, 'r');
     }
     pd->rdrained = !pd->dgram && r > 0 && (size_t)r < n;
@@ -278,8 +300,16 @@ ssize_t goc__net_write(goc_pd *pd, int fd, const void *buf, size_t n,
     *done = 0;
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
+    bool ring = use_ring(pd);
     while (err == 0 && *done < n) {
-        ssize_t r = sys_write(fd, p + *done, n - *done, &sock);
+        ssize_t r = ring ? goc__uring_io(pd, 'w', fd, (char *)p + *done,
+                                         n - *done, NULL)
+                         : sys_write(fd, p + *done, n - *done, &sock);
+        if (r == -ENOTSOCK && ring) {
+            atomic_store(&pd->noring, true);
+            ring = false;
+            continue;
+        }
         if (r >= 0) {
             *done += (size_t)r;
             continue;
@@ -383,12 +413,17 @@ static ssize_t iov_total(const struct iovec *iov, int iovcnt)
     return (ssize_t)t;
 }
 
-/* One round of writev on either path; r bytes or -errno. */
-static ssize_t wv_round(int fd, const struct iovec *iov, int iovcnt, int i,
-                        size_t off, bool *sock, bool handoff)
+/* One round of writev on either path, or as a SENDMSG in the ring (pd
+ * given); r bytes or -errno. */
+static ssize_t wv_round(goc_pd *pd, int fd, const struct iovec *iov, int iovcnt,
+                        int i, size_t off, bool *sock, bool handoff)
 {
     struct iovec win[WV_WINDOW];
     int k = wv_window(win, iov, iovcnt, i, off);
+    if (pd) {
+        struct msghdr mh = { .msg_iov = win, .msg_iovlen = (size_t)k };
+        return goc__uring_io(pd, 'w', fd, NULL, 0, &mh);
+    }
     if (handoff && goc__getg() != NULL) {
         goc_syscall_enter();
         ssize_t r = sys_writev(fd, win, k, sock);
@@ -410,8 +445,15 @@ ssize_t goc__net_writev(goc_pd *pd, int fd, const struct iovec *iov,
     bool sock = true;
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
+    bool ring = use_ring(pd);
     while (err == 0 && *done < (size_t)total) {
-        ssize_t r = wv_round(fd, iov, iovcnt, i, off, &sock, false);
+        ssize_t r = wv_round(ring ? pd : NULL, fd, iov, iovcnt, i, off, &sock,
+                             false);
+        if (r == -ENOTSOCK && ring) {
+            atomic_store(&pd->noring, true);
+            ring = false;
+            continue;
+        }
         if (r >= 0) {
             *done += (size_t)r;
             wv_advance(iov, iovcnt, &i, &off, (size_t)r);
@@ -439,7 +481,7 @@ static ssize_t blocking_writev(int fd, const struct iovec *iov, int iovcnt,
     size_t off = 0;
     bool sock = false;
     while (*done < (size_t)total) {
-        ssize_t r = wv_round(fd, iov, iovcnt, i, off, &sock, true);
+        ssize_t r = wv_round(NULL, fd, iov, iovcnt, i, off, &sock, true);
         if (r < 0)
             return r;
         *done += (size_t)r;

@@ -142,7 +142,15 @@ int goc__pd_open(int fd, goc_pd **out)
     pd->rseq++;
     pd->wseq++;
     goc__unlock(&pd->lock);
-    int err = goc__np_os_open(fd, pd);
+    atomic_store(&pd->rop, 0);
+    atomic_store(&pd->wop, 0);
+    atomic_store(&pd->noring, false);
+    /* With the ring, the fd's epoll registration reports nothing until
+     * something first waits for an edge (goc__np_os_arm): a socket served
+     * by RECV/SEND never raises an edge to drain. */
+    atomic_store(&pd->osreg, !goc__uring_on);
+    int err = goc__uring_on ? goc__np_os_open_quiet(fd, pd)
+                            : goc__np_os_open(fd, pd);
     if (err < 0) {
         pd->fd = -1;
         pd_free_put(pd);
@@ -280,6 +288,10 @@ int goc__pd_close(int fd)
         goc__ready(rg);
     if (wg)
         goc__ready(wg);
+    if (goc__uring_on) {
+        goc__uring_cancel(pd, 'r');
+        goc__uring_cancel(pd, 'w');
+    }
     goc__pd_release(pd);
     return 0;
 }
@@ -294,6 +306,9 @@ goc_pd *goc__pd_waiter_new(int fd)
     pd->fd = fd;
     atomic_store(&pd->waitfd, true);
     atomic_store(&pd->wfready, 0);
+    atomic_store(&pd->osreg, true);     /* waitfd.c registers it itself */
+    atomic_store(&pd->rop, 0);
+    atomic_store(&pd->wop, 0);
     atomic_fetch_add(&pd->fdseq, 1);
     atomic_store(&pd->rg, PD_NIL);
     atomic_store(&pd->wg, PD_NIL);
@@ -407,6 +422,9 @@ int goc__pd_wait(goc_pd *pd, int mode)
     int err = goc__pd_checkerr(pd, mode);
     if (err)
         return err;
+    if (unlikely(!atomic_load_explicit(&pd->osreg, memory_order_acquire)) &&
+        (err = goc__np_os_arm(pd)) < 0)
+        return err;
     while (!block(pd, mode)) {
         err = goc__pd_checkerr(pd, mode);
         if (err)
@@ -415,9 +433,30 @@ int goc__pd_wait(goc_pd *pd, int mode)
     return 0;
 }
 
+/* With the ring on, give pd's quiet epoll registration its events before
+ * the first wait for an edge on it.  A reader and a writer may both get
+ * here: the one that loses the race parks at once, as the winner's
+ * EPOLL_CTL_MOD reports the fd's current readiness (both directions) as
+ * an edge. */
+int goc__np_os_arm(goc_pd *pd)
+{
+    bool no = false;
+    if (!atomic_compare_exchange_strong(&pd->osreg, &no, true))
+        return 0;
+    int err = goc__np_os_open_full(pd->fd, pd);
+    if (err < 0)
+        atomic_store(&pd->osreg, false);
+    return err;
+}
+
+void goc__np_waiters_add(int32_t d)
+{
+    atomic_fetch_add(&waiters, d);
+}
+
 /* A G the poller found ready goes on the list the scheduler injects; a
  * foreign thread's stand-in G has no stack to run: wake its thread now. */
-static void push_ready(G **list, G *gp)
+void goc__np_push_ready(G **list, G *gp)
 {
     if (gp == NULL)
         return;
@@ -436,15 +475,15 @@ void goc__np_ready(G **list, goc_pd *pd, int mode)
         int bits = (mode == 'r' || mode == 'r' + 'w' ? 1 : 0) |
                    (mode == 'w' || mode == 'r' + 'w' ? 2 : 0);
         atomic_fetch_or(&pd->wfready, bits);
-        push_ready(list, unblock(pd, 'r', true));
+        goc__np_push_ready(list, unblock(pd, 'r', true));
         return;
     }
     if (mode == 'r' || mode == 'r' + 'w')
         rg = unblock(pd, 'r', true);
     if (mode == 'w' || mode == 'r' + 'w')
         wg = unblock(pd, 'w', true);
-    push_ready(list, rg);
-    push_ready(list, wg);
+    goc__np_push_ready(list, rg);
+    goc__np_push_ready(list, wg);
 }
 
 /* ----------------------------------------------------------- deadlines */
@@ -456,6 +495,8 @@ static void deadline_fire(goc_pd *pd, uintptr_t seq, int mode)
     if (seq == (mode == 'r' ? pd->rseq : pd->wseq)) {
         atomic_store(mode == 'r' ? &pd->rd : &pd->wd, -1);
         gp = unblock(pd, mode, false);
+        if (goc__uring_on)
+            goc__uring_cancel(pd, mode);
     }
     goc__unlock(&pd->lock);
     if (gp)
@@ -489,7 +530,11 @@ static G *set_one(goc_pd *pd, int mode, int64_t d)
         else
             goc__timer_stop(t);
     }
-    return d < 0 ? unblock(pd, mode, false) : NULL;
+    if (d >= 0)
+        return NULL;
+    if (goc__uring_on)
+        goc__uring_cancel(pd, mode);
+    return unblock(pd, mode, false);
 }
 
 int goc__pd_set_deadline(goc_pd *pd, int64_t rd, int64_t wd)

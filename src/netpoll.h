@@ -22,6 +22,8 @@
 #include "runtime.h"
 #include "timer.h"
 
+#include <sys/socket.h>
+
 #define PD_NIL   ((uintptr_t)0)
 #define PD_READY ((uintptr_t)1)
 #define PD_WAIT  ((uintptr_t)2)
@@ -61,13 +63,32 @@ typedef struct goc_pd {
      * cleared when the pollDesc goes back to the free list. */
     _Atomic bool      waitfd;
     _Atomic int       wfready;
+    /* io_uring mode (netpoll_uring.c): the tagged user_data of the RECV
+     * (rop) / SEND (wop) in flight, 0 if none (written and read under the
+     * ring's sq_lock); osreg: fd's epoll registration reports edges (with
+     * the ring an fd is registered quietly, and reports only once
+     * something first waits for an edge on it: goc__np_os_arm);
+     * noring: not a socket (RECV said ENOTSOCK), readiness only. */
+    _Atomic uint64_t  rop, wop;
+    _Atomic bool      osreg;
+    _Atomic bool      noring;
 } goc_pd;
+
+/* An io_uring operation, in its goroutine's frame while in flight. */
+typedef struct goc_uring_op {
+    _Atomic uintptr_t w;      /* PD_WAIT, the parked G, then PD_READY */
+    int32_t           res;    /* the completion's result */
+    uint64_t          ud;     /* tagged user_data */
+} goc_uring_op;
 
 /* ---------------------------------------------------- OS layer contract
  * netpoll_<os>.c provides these; all but poll may run on any thread. */
 int  goc__np_os_init(void);                    /* 0 or -errno */
 int  goc__np_os_open(int fd, goc_pd *pd);      /* register once, edge-trig. */
 void goc__np_os_close(int fd);                 /* deregister */
+/* io_uring mode: registered but reporting nothing, then in full. */
+int  goc__np_os_open_quiet(int fd, goc_pd *pd);
+int  goc__np_os_open_full(int fd, goc_pd *pd);
 /* Register fd for ONE report (level-triggered: an fd ready now reports at
  * the next poll) of read (bit 1) and/or write (bit 2) readiness. */
 int  goc__np_os_open_once(int fd, goc_pd *pd, int bits);
@@ -78,6 +99,31 @@ void goc__np_os_break(void);
 
 /* netpoll.c: pd reports readiness for 'r', 'w' or both ('r'+'w'). */
 void goc__np_ready(G **list, goc_pd *pd, int mode);
+/* netpoll.c: a readied G onto the poller's list (a foreign thread's
+ * stand-in is woken at once); the count of Gs parked on the poller. */
+void goc__np_push_ready(G **list, G *gp);
+void goc__np_waiters_add(int32_t d);
+
+/* ------------------------------------------- netpoll_uring.c (io_uring)
+ * goc__uring_on is set once, at init, when the ring is used.  The epoll
+ * layer then registers fds quietly (goc__np_os_arm gives them their
+ * events when something waits for an edge), polls through
+ * goc__uring_poll and breaks through goc__uring_break. */
+extern bool goc__uring_on;
+int     goc__uring_init(void);                 /* 0 or -errno */
+void    goc__uring_poll(int64_t delay, G **list);
+void    goc__uring_break(void);
+bool    goc__uring_flush(void);                /* submit what is queued */
+ssize_t goc__uring_io(goc_pd *pd, int mode, int fd, void *buf, size_t n,
+                      const struct msghdr *mh);
+void    goc__uring_cancel(goc_pd *pd, int mode);
+/* netpoll_epoll.c, for the ring: the epoll fd, and every edge it holds now
+ * onto list (epoll_wait with no wait, until empty). */
+int     goc__epoll_fd(void);
+void    goc__epoll_drain(G **list);
+/* netpoll.c: before waiting for an edge, give pd's quiet registration its
+ * events if it has none yet: 0 or -errno. */
+int     goc__np_os_arm(goc_pd *pd);
 
 /* -------------------------------------------- netpoll.c, for net.c
  * goc__pd_open registers fd (made non-blocking by the caller): 0 or -errno.

@@ -9,6 +9,11 @@
  * its fdseq in the top 16 bits (user addresses fit in 48 bits): an event for
  * a closed fd whose pollDesc was reused is recognised and ignored.
  *
+ * With io_uring on (netpoll_uring.c), the ring waits instead: it polls the
+ * epoll fd and calls goc__epoll_drain when it is readable, and fds are
+ * added quietly (no events) and given their events only when something
+ * waits for an edge (goc__np_os_arm).
+ *
  * An eventfd, registered level-triggered with data 0, breaks a blocked
  * epoll_wait (goc__np_os_break).  breaking deduplicates the writes (Go's
  * netpollWakeSig): only a blocking poll reads the eventfd back and clears it.
@@ -16,6 +21,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -44,6 +51,13 @@ int goc__np_os_init(void)
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev) < 0)
         goto close_break;
+    /* The ring: by default where the kernel has what it needs. */
+    if (goc__debug.netpoll != GOC_NETPOLL_EPOLL) {
+        int err = goc__uring_init();
+        if (err < 0 && goc__debug.netpoll == GOC_NETPOLL_URING)
+            fprintf(stderr, "goc: GOC_DEBUG=netpoll=uring: io_uring is not "
+                    "usable here (%s); using epoll\n", strerror(-err));
+    }
     return 0;
 close_break:
     close(breakfd);
@@ -64,6 +78,36 @@ int goc__np_os_open(int fd, goc_pd *pd)
         .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
     };
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+/* io_uring mode: in epoll, so a second registration of the same file
+ * still fails with EEXIST (goc_net_adopt relies on it), but reporting
+ * nothing (no event bits, so not even EPOLLHUP) until
+ * goc__np_os_open_full. */
+int goc__np_os_open_quiet(int fd, goc_pd *pd)
+{
+    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
+    struct epoll_event ev = {
+        .events = EPOLLET | EPOLLONESHOT,
+        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
+    };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+/* The quiet registration made a full one (goc__np_os_open's events): an fd
+ * ready now reports at once (EPOLL_CTL_MOD checks, as ADD does). */
+int goc__np_os_open_full(int fd, goc_pd *pd)
+{
+    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
+    };
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
         return -errno;
     return 0;
 }
@@ -89,6 +133,10 @@ void goc__np_os_close(int fd)
 
 void goc__np_os_break(void)
 {
+    if (goc__uring_on) {
+        goc__uring_break();
+        return;
+    }
     uint32_t zero = 0;
     if (!atomic_compare_exchange_strong(&breaking, &zero, 1))
         return;
@@ -137,14 +185,10 @@ static int wait_events(struct epoll_event *ev, int64_t delay)
     return epoll_wait(epfd, ev, NEVENTS, delay_ms(delay));
 }
 
-void goc__np_os_poll(int64_t delay, G **list)
+/* Hand n events to the poller; delay != 0: a blocking poll, which alone
+ * consumes the break eventfd. */
+static void dispatch(struct epoll_event *events, int n, int64_t delay, G **list)
 {
-    struct epoll_event events[NEVENTS];
-    if (epfd < 0)
-        return;
-    int n = wait_events(events, delay);
-    if (n < 0)
-        return;   /* EINTR: the caller recomputes its delay */
     for (int i = 0; i < n; i++) {
         struct epoll_event *ev = &events[i];
         if (ev->events == 0)
@@ -176,4 +220,35 @@ void goc__np_os_poll(int64_t delay, G **list)
             atomic_store(&pd->rdhup, true);
         goc__np_ready(list, pd, mode);
     }
+}
+
+void goc__np_os_poll(int64_t delay, G **list)
+{
+    struct epoll_event events[NEVENTS];
+    if (epfd < 0)
+        return;
+    if (goc__uring_on) {
+        goc__uring_poll(delay, list);
+        return;
+    }
+    int n = wait_events(events, delay);
+    if (n < 0)
+        return;   /* EINTR: the caller recomputes its delay */
+    dispatch(events, n, delay, list);
+}
+
+int goc__epoll_fd(void)
+{
+    return epfd;
+}
+
+void goc__epoll_drain(G **list)
+{
+    struct epoll_event events[NEVENTS];
+    int n;
+    do {
+        n = epoll_wait(epfd, events, NEVENTS, 0);
+        if (n > 0)
+            dispatch(events, n, 0, list);
+    } while (n == NEVENTS || (n < 0 && errno == EINTR));
 }

@@ -104,6 +104,7 @@ typedef struct { _Atomic uint32_t key; } goc_note;
 
 void goc__lock(goc_lock *l);
 void goc__unlock(goc_lock *l);
+bool goc__trylock(goc_lock *l);   /* true if taken, never waits */
 void goc__noteclear(goc_note *n);
 void goc__notewakeup(goc_note *n);
 void goc__notesleep(goc_note *n);
@@ -455,7 +456,9 @@ struct goc_debug {
     bool    asyncpreemptoff;
     bool    blockedretakeoff;   /* sysmon never takes the P of a thread
                                    blocked in an unannotated call */
+    int     netpoll;            /* GOC_NETPOLL_*: netpoll=epoll|uring */
 };
+enum { GOC_NETPOLL_AUTO, GOC_NETPOLL_EPOLL, GOC_NETPOLL_URING };
 extern struct goc_debug goc__debug;
 
 /* ------------------------------------------------------------- sched.c */
@@ -588,6 +591,7 @@ bool    goc__netpoll_inited(void);
 bool    goc__netpoll_anywaiters(void);
 G      *goc__netpoll(int64_t delay_ns);    /* readied Gs (schedlink list) */
 void    goc__netpoll_break(void);
+bool    goc__uring_flush(void);            /* netpoll_uring.c: submit */
 void    goc__timers_pinit(P *pp);          /* P created: allocate pp->timers */
 void    goc__netpoll_init(void);           /* once, at goc_main start */
 

@@ -630,6 +630,9 @@ static void stopm(M *m)
         goc__fatal("stopm holding p");
     if (m->spinning)
         goc__fatal("stopm spinning");
+    /* io_uring operations this M queued go to the kernel before it sleeps:
+     * nobody else may enter the ring for a while. */
+    goc__uring_flush();
     goc__lock(&goc__sched.lock);
     mput(m);
     goc__unlock(&goc__sched.lock);
@@ -2285,6 +2288,17 @@ static void parse_env(void)
             long v = 1;
             if (eq)
                 *eq = 0;
+            if (strcmp(item, "netpoll") == 0) {
+                if (eq && strcmp(eq + 1, "epoll") == 0)
+                    goc__debug.netpoll = GOC_NETPOLL_EPOLL;
+                else if (eq && strcmp(eq + 1, "uring") == 0)
+                    goc__debug.netpoll = GOC_NETPOLL_URING;
+                else
+                    fprintf(stderr, "goc: GOC_DEBUG: netpoll=\"%s\" is not epoll "
+                            "or uring, ignored\n", eq ? eq + 1 : "");
+                s = end ? end + 1 : NULL;
+                continue;
+            }
             bool known = strcmp(item, "schedtrace") == 0 ||
                          strcmp(item, "scheddetail") == 0 ||
                          strcmp(item, "asyncpreemptoff") == 0 ||
