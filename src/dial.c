@@ -97,8 +97,15 @@ static int connect_one(int family, int socktype, const struct sockaddr *sa,
     err = deadline ? goc__pd_set_deadline(pd, 0, deadline) : 0;
     if (err == 0 && !watch_set(w, fd))
         err = -ECANCELED;
-    if (err == 0)
+    if (err == 0 && goc__uring_on && goc__getg() != NULL) {
+        /* The connect completes in the ring (netpoll_uring.c); a ring that
+         * cannot (-EINVAL, -EOPNOTSUPP) leaves it to connect(2). */
+        err = (int)goc__uring_io(pd, GOC_URING_CONNECT, fd, (void *)sa, len);
+        if (err == -EINVAL || err == -EOPNOTSUPP)
+            err = sys_connect(fd, sa, len);
+    } else if (err == 0) {
         err = sys_connect(fd, sa, len);
+    }
     while (err == -EINPROGRESS || err == -EALREADY || err == -EAGAIN) {
         err = goc__pd_wait(pd, 'w');
         if (err == 0)

@@ -96,6 +96,16 @@ static void set_nodelay(int fd)
                                                on a Unix socket: harmless */
 }
 
+/* The io_uring poller serves this call (netpoll_uring.c): a socket's
+ * read that would wait, and every socket write, go through the ring as
+ * RECV / SEND / SENDMSG.  Not for a foreign thread (no M of its own would
+ * submit for it), nor once a RECV said the fd is no socket. */
+static inline bool use_ring(goc_pd *pd)
+{
+    return goc__uring_on && !atomic_load_explicit(&pd->noring, memory_order_relaxed) &&
+           !pd->dgram && goc__getg() != NULL;
+}
+
 /* ---------------------------------------------------------------- listen */
 
 int goc__net_bind(int family, int socktype, const struct sockaddr *sa,
@@ -176,8 +186,10 @@ int goc__net_accept(goc_pd *pd, int listen_fd)
 {
     goc_mutex_lock(&pd->rmu);
     int r = goc__pd_prepare(pd, 'r');
+    bool ring = false;   /* accept4 said EAGAIN: an ACCEPT in the ring next */
     while (r == 0) {
-        int fd = sys_accept(listen_fd);
+        int fd = ring ? (int)goc__uring_io(pd, GOC_URING_ACCEPT, listen_fd, NULL, 0)
+                      : sys_accept(listen_fd);
         if (fd >= 0) {
             set_nodelay(fd);
             r = goc__pd_open(fd, NULL);
@@ -193,6 +205,10 @@ int goc__net_accept(goc_pd *pd, int listen_fd)
         case ECONNABORTED:      /* the peer gave up: take the next one */
             continue;
         case EAGAIN:
+            if (use_ring(pd)) {
+                ring = true;
+                continue;
+            }
             r = goc__pd_wait(pd, 'r');
             continue;
         default:
@@ -233,16 +249,6 @@ static ssize_t blocking_io(int fd, void *buf, size_t n, bool rd)
     return r;
 }
 
-/* The io_uring poller serves this call (netpoll_uring.c): a socket's
- * read that would wait, and every socket write, go through the ring as
- * RECV / SEND / SENDMSG.  Not for a foreign thread (no M of its own would
- * submit for it), nor once a RECV said the fd is no socket. */
-static inline bool use_ring(goc_pd *pd)
-{
-    return goc__uring_on && !atomic_load_explicit(&pd->noring, memory_order_relaxed) &&
-           !pd->dgram && goc__getg() != NULL;
-}
-
 ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
 {
     goc_mutex_lock(&pd->rmu);
@@ -265,7 +271,7 @@ ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
         skip = false;
         if (use_ring(pd)) {
             /* The read completes in the ring (the data, EOF or an error). */
-            r = goc__uring_io(pd, 'r', fd, buf, n, NULL);
+            r = goc__uring_io(pd, GOC_URING_RECV, fd, buf, n);
             if (r != -ENOTSOCK)
                 break;
             atomic_store(&pd->noring, true);
@@ -302,8 +308,8 @@ ssize_t goc__net_write(goc_pd *pd, int fd, const void *buf, size_t n,
     ssize_t err = goc__pd_prepare(pd, 'w');
     bool ring = use_ring(pd);
     while (err == 0 && *done < n) {
-        ssize_t r = ring ? goc__uring_io(pd, 'w', fd, (char *)p + *done,
-                                         n - *done, NULL)
+        ssize_t r = ring ? goc__uring_io(pd, GOC_URING_SEND, fd,
+                                         (char *)p + *done, n - *done)
                          : sys_write(fd, p + *done, n - *done, &sock);
         if (r == -ENOTSOCK && ring) {
             atomic_store(&pd->noring, true);
@@ -422,7 +428,7 @@ static ssize_t wv_round(goc_pd *pd, int fd, const struct iovec *iov, int iovcnt,
     int k = wv_window(win, iov, iovcnt, i, off);
     if (pd) {
         struct msghdr mh = { .msg_iov = win, .msg_iovlen = (size_t)k };
-        return goc__uring_io(pd, 'w', fd, NULL, 0, &mh);
+        return goc__uring_io(pd, GOC_URING_SENDMSG, fd, &mh, 0);
     }
     if (handoff && goc__getg() != NULL) {
         goc_syscall_enter();

@@ -114,8 +114,9 @@ int     goc__uring_init(void);                 /* 0 or -errno */
 void    goc__uring_poll(int64_t delay, G **list);
 void    goc__uring_break(void);
 bool    goc__uring_flush(void);                /* submit what is queued */
-ssize_t goc__uring_io(goc_pd *pd, int mode, int fd, void *buf, size_t n,
-                      const struct msghdr *mh);
+enum { GOC_URING_RECV, GOC_URING_SEND, GOC_URING_SENDMSG, GOC_URING_ACCEPT,
+       GOC_URING_CONNECT };
+ssize_t goc__uring_io(goc_pd *pd, int kind, int fd, void *p, size_t n);
 void    goc__uring_cancel(goc_pd *pd, int mode);
 /* netpoll_epoll.c, for the ring: the epoll fd, and every edge it holds now
  * onto list (epoll_wait with no wait, until empty). */

@@ -110,8 +110,8 @@ static void *map(size_t len, off_t off)
 static bool probe_ops(void)
 {
     static const uint8_t need[] = { IORING_OP_RECV, IORING_OP_SEND,
-        IORING_OP_SENDMSG, IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL,
-        IORING_OP_NOP };
+        IORING_OP_SENDMSG, IORING_OP_ACCEPT, IORING_OP_CONNECT,
+        IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL, IORING_OP_NOP };
     size_t sz = sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op);
     struct io_uring_probe *pr = calloc(1, sz);
     if (pr == NULL)
@@ -296,12 +296,6 @@ static void collect(G **list)
     }
 }
 
-static bool cq_overflow(void)
-{
-    return (atomic_load_explicit(R.sq_flags, memory_order_relaxed) &
-            IORING_SQ_CQ_OVERFLOW) != 0;
-}
-
 /* Submit what is queued, if anything: before an M sleeps (stopm), as
  * nobody may enter the ring for a while.  True if it entered. */
 bool goc__uring_flush(void)
@@ -359,8 +353,8 @@ static bool op_commit(G *gp, void *arg)
 }
 
 /* Queue the op (sq_lock held) unless pd is closing or past its deadline. */
-static int op_queue(goc_pd *pd, int mode, goc_uring_op *op, int fd,
-                    const void *buf, size_t n, const struct msghdr *mh)
+static int op_queue(goc_pd *pd, int mode, goc_uring_op *op, int kind, int fd,
+                    void *p, size_t n)
 {
     int err = goc__pd_checkerr(pd, mode);
     if (err)
@@ -370,16 +364,30 @@ static int op_queue(goc_pd *pd, int mode, goc_uring_op *op, int fd,
              ((uint64_t)(uintptr_t)op & PTR_MASK);
     struct io_uring_sqe *e = sqe_get();
     e->fd = fd;
-    if (mh) {
+    e->addr = (uint64_t)(uintptr_t)p;
+    switch (kind) {
+    case GOC_URING_RECV:
+        e->opcode = IORING_OP_RECV;
+        e->len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        break;
+    case GOC_URING_SEND:
+        e->opcode = IORING_OP_SEND;
+        e->len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        e->msg_flags = MSG_NOSIGNAL;
+        break;
+    case GOC_URING_SENDMSG:
         e->opcode = IORING_OP_SENDMSG;
-        e->addr = (uint64_t)(uintptr_t)mh;
         e->len = 1;
         e->msg_flags = MSG_NOSIGNAL;
-    } else {
-        e->opcode = mode == 'r' ? IORING_OP_RECV : IORING_OP_SEND;
-        e->addr = (uint64_t)(uintptr_t)buf;
-        e->len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-        e->msg_flags = mode == 'r' ? 0 : MSG_NOSIGNAL;
+        break;
+    case GOC_URING_ACCEPT:
+        e->opcode = IORING_OP_ACCEPT;
+        e->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+        break;
+    default:  /* GOC_URING_CONNECT: p a sockaddr of n bytes */
+        e->opcode = IORING_OP_CONNECT;
+        e->off = n;
+        break;
     }
     e->user_data = op->ud;
     sqe_push();
@@ -388,18 +396,20 @@ static int op_queue(goc_pd *pd, int mode, goc_uring_op *op, int fd,
     return 0;
 }
 
-/* One RECV (mode 'r'), SEND or SENDMSG (mh != NULL) on fd, parked until it
- * completes: the byte count, or -errno (-EBADF closed, -ETIMEDOUT past the
- * deadline).  The caller holds pd's rmu / wmu and a reference. */
-ssize_t goc__uring_io(goc_pd *pd, int mode, int fd, void *buf, size_t n,
-                      const struct msghdr *mh)
+/* One operation (GOC_URING_*) on fd, parked until it completes: its
+ * result (bytes, an accepted fd, 0 for a connect), or -errno (-EBADF
+ * closed, -ETIMEDOUT past the deadline).  p and what it points to (the
+ * buffer, msghdr and iovecs, sockaddr) stay untouched until it returns.
+ * The caller holds pd's rmu (RECV, ACCEPT) or wmu and a reference. */
+ssize_t goc__uring_io(goc_pd *pd, int kind, int fd, void *p, size_t n)
 {
+    int mode = kind == GOC_URING_RECV || kind == GOC_URING_ACCEPT ? 'r' : 'w';
     for (;;) {
         goc_uring_op op;
         atomic_init(&op.w, PD_WAIT);
         op.res = 0;
         goc__lock(&sq_lock);
-        int err = op_queue(pd, mode, &op, fd, buf, n, mh);
+        int err = op_queue(pd, mode, &op, kind, fd, p, n);
         goc__unlock(&sq_lock);
         if (err)
             return err;
@@ -419,7 +429,8 @@ ssize_t goc__uring_io(goc_pd *pd, int mode, int fd, void *buf, size_t n,
         if (err)
             return err;
         /* Cancelled for nothing (a deadline moved on, its submitter exited):
-         * queue it again. */
+         * queue it again.  (A connect cancelled half-way is retried by
+         * the kernel's EALREADY / EISCONN answer, which dial.c handles.) */
     }
 }
 
@@ -447,10 +458,9 @@ int  goc__uring_init(void) { return -ENOSYS; }
 bool goc__uring_flush(void) { return false; }
 void goc__uring_poll(int64_t delay, G **list) { (void)delay; (void)list; }
 void goc__uring_break(void) {}
-ssize_t goc__uring_io(goc_pd *pd, int mode, int fd, void *buf, size_t n,
-                      const struct msghdr *mh)
+ssize_t goc__uring_io(goc_pd *pd, int kind, int fd, void *p, size_t n)
 {
-    (void)pd; (void)mode; (void)fd; (void)buf; (void)n; (void)mh;
+    (void)pd; (void)kind; (void)fd; (void)p; (void)n;
     return -ENOSYS;
 }
 void goc__uring_cancel(goc_pd *pd, int mode) { (void)pd; (void)mode; }

@@ -335,6 +335,9 @@ static void *sysmon(void *arg)
             }
             now = goc__nanotime();
         }
+        /* io_uring operations queued by an M that has been running
+         * goroutines since (it submits only when it runs dry): submit. */
+        goc__uring_flush();
         int64_t lastpoll = atomic_load(&goc__sched.lastpoll);
         if (goc__netpoll_inited() && lastpoll != 0 && lastpoll + POLL_AGE_NS < now) {
             if (atomic_compare_exchange_strong(&goc__sched.lastpoll, &lastpoll, now)) {

@@ -22,3 +22,6 @@ goc_add_test(net_write    ${_d}/net_write.c    TIMEOUT 60)
 goc_add_test(net_adopt    ${_d}/net_adopt.c    TIMEOUT 60)
 goc_add_test(net_sendfile ${_d}/net_sendfile.c TIMEOUT 60)
 goc_add_test(net_listen_fds ${_d}/net_listen_fds.c TIMEOUT 60)
+# Issue 14: the io_uring poller's own contract (both pollers, as every
+# net and http test: see goc_add_test's .epoll variants).
+goc_add_test(net_uring    ${_d}/net_uring.c    TIMEOUT 90)
