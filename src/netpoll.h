@@ -63,12 +63,13 @@ typedef struct goc_pd {
      * cleared when the pollDesc goes back to the free list. */
     _Atomic bool      waitfd;
     _Atomic int       wfready;
-    /* io_uring mode (netpoll_uring.c): the tagged user_data of the RECV
-     * (rop) / SEND (wop) in flight, 0 if none (written and read under the
-     * ring's sq_lock); osreg: fd's epoll registration reports edges (with
-     * the ring an fd is registered quietly, and reports only once
-     * something first waits for an edge on it: goc__np_os_arm);
-     * noring: not a socket (RECV said ENOTSOCK), readiness only. */
+    /* io_uring mode (netpoll_uring.c): rop / wop, the tagged user_data of
+     * the read-side (RECV, ACCEPT) / write-side op in flight, 0 if none
+     * (set and read under the ring's sq_lock, cleared by its G); osreg:
+     * the fd's epoll registration reports edges (with the ring an fd is
+     * registered quietly, and reports only once something first waits
+     * for an edge on it: goc__np_os_arm); noring: not a socket (RECV said
+     * ENOTSOCK), readiness only. */
     _Atomic uint64_t  rop, wop;
     _Atomic bool      osreg;
     _Atomic bool      noring;

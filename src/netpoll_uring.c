@@ -32,8 +32,8 @@
  * the completion then says -ECANCELED and the G reports -EBADF or
  * -ETIMEDOUT; a RECV either completes with data or is cancelled with none
  * consumed, so nothing is lost.  pd->rop / pd->wop hold the op in flight,
- * written and read under sq_lock, so a cancel is always queued after the
- * op it cancels; the op rechecks close and deadline under that lock
+ * set and read under sq_lock, so a cancel is always queued after the op it
+ * cancels; the op rechecks close and deadline under that lock
  * before it queues itself, so a cancel that found nothing cannot miss it.
  *
  * Locks: sq_lock (queueing SQEs, submitting with io_uring_enter) and
@@ -418,11 +418,12 @@ ssize_t goc__uring_io(goc_pd *pd, int kind, int fd, void *p, size_t n)
         if (goc__curp(goc__getm()) == NULL)
             goc__uring_flush();
         goc__park(op_commit, &op, W_IO_WAIT);
-        /* Back only once the completion is collected (op.w is READY). */
-        goc__lock(&sq_lock);
+        /* Back only once the completion is collected (op.w is READY).  No
+         * lock to clear rop/wop: a cancel that still reads the old value
+         * cancels a finished op, which the kernel answers with -ENOENT (the
+         * tag keeps it from matching this frame's next op). */
         atomic_store_explicit(mode == 'r' ? &pd->rop : &pd->wop, 0,
                               memory_order_relaxed);
-        goc__unlock(&sq_lock);
         if (op.res != -ECANCELED && op.res != -EINTR)
             return op.res;
         err = goc__pd_checkerr(pd, mode);
