@@ -10,7 +10,8 @@
 #   DUR=5 REPS=3 BIN=build/examples/http_hello scripts/syscalls_per_req.sh
 #
 # Prints one line per run: server, connections, requests/s, system calls
-# per request, io_uring_enter calls per request.  Needs perf, wrk, nginx
+# per request, io_uring_enter calls per request, context switches per
+# request.  Needs perf, wrk, nginx
 # (nginx-light) and root (or perf_event_paranoid <= 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ for c in "${CONNS[@]}"; do
       port=$(free_port)
       start "$kind" "$port"
       pids=$(pgrep -s "$SPID" | paste -sd, -)
-      perf stat -x, -e raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter \
+      perf stat -x, -e raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,context-switches \
         -p "$pids" -o "$work/perf" -- sleep "$((DUR + 1))" &
       perfpid=$!
       sleep 0.5
@@ -69,11 +70,13 @@ for c in "${CONNS[@]}"; do
       rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
       sys=$(awk -F, '/raw_syscalls:sys_enter/{print $1}' "$work/perf")
       ur=$(awk -F, '/sys_enter_io_uring_enter/{print $1}' "$work/perf")
+      cs=$(awk -F, '/context-switches/{print $1}' "$work/perf")
+      [[ $cs =~ ^[0-9]+$ ]] || cs=0
       [[ $sys =~ ^[0-9]+$ ]] || sys=0
       [[ $ur =~ ^[0-9]+$ ]] || ur=0
-      python3 -c "import sys; k,c,rps,n,s,u=sys.argv[1:]; n=int(n); \
-print(f'{k:10s} c{c:<5s} rps {float(rps):9.0f}  syscalls/req {int(s)/n:6.3f}  io_uring_enter/req {int(u)/n:6.3f}')" \
-        "$kind" "$c" "$rps" "$reqs" "$sys" "$ur"
+      python3 -c "import sys; k,c,rps,n,s,u,cs=sys.argv[1:]; n=int(n); \
+print(f'{k:10s} c{c:<5s} rps {float(rps):9.0f}  syscalls/req {int(s)/n:6.3f}  io_uring_enter/req {int(u)/n:6.3f}  ctxsw/req {int(cs)/n:6.3f}')" \
+        "$kind" "$c" "$rps" "$reqs" "$sys" "$ur" "$cs"
     done
   done
 done
