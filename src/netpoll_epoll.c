@@ -70,16 +70,23 @@ close_ep: {
     }
 }
 
-int goc__np_os_open(int fd, goc_pd *pd)
+/* EPOLL_CTL_ADD / MOD of fd for pd with events, the data tagged with
+ * pd's fdseq: 0 or -errno. */
+static int ctl(int op, int fd, goc_pd *pd, uint32_t events)
 {
     uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
     struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .events = events,
         .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
     };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
-    return 0;
+    return epoll_ctl(epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+#define FULL_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+int goc__np_os_open(int fd, goc_pd *pd)
+{
+    return ctl(EPOLL_CTL_ADD, fd, pd, FULL_EVENTS);
 }
 
 /* io_uring mode: in epoll, so a second registration of the same file
@@ -88,41 +95,21 @@ int goc__np_os_open(int fd, goc_pd *pd)
  * goc__np_os_open_full. */
 int goc__np_os_open_quiet(int fd, goc_pd *pd)
 {
-    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
-    struct epoll_event ev = {
-        .events = EPOLLET | EPOLLONESHOT,
-        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
-    };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
-    return 0;
+    return ctl(EPOLL_CTL_ADD, fd, pd, EPOLLET | EPOLLONESHOT);
 }
 
 /* The quiet registration made a full one (goc__np_os_open's events): an fd
  * ready now reports at once (EPOLL_CTL_MOD checks, as ADD does). */
 int goc__np_os_open_full(int fd, goc_pd *pd)
 {
-    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
-    };
-    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
-        return -errno;
-    return 0;
+    return ctl(EPOLL_CTL_MOD, fd, pd, FULL_EVENTS);
 }
 
 int goc__np_os_open_once(int fd, goc_pd *pd, int bits)
 {
-    uint64_t tag = atomic_load(&pd->fdseq) & 0xffff;
-    struct epoll_event ev = {
-        .events = EPOLLONESHOT | ((bits & 1) ? EPOLLIN | EPOLLRDHUP : 0) |
-                  ((bits & 2) ? EPOLLOUT : 0),
-        .data.u64 = (tag << TAG_SHIFT) | ((uint64_t)(uintptr_t)pd & PTR_MASK),
-    };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
-    return 0;
+    return ctl(EPOLL_CTL_ADD, fd, pd,
+               EPOLLONESHOT | ((bits & 1) ? EPOLLIN | EPOLLRDHUP : 0) |
+               ((bits & 2) ? EPOLLOUT : 0));
 }
 
 void goc__np_os_close(int fd)
