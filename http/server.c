@@ -376,6 +376,7 @@ static void reply_status(conn *c, int code)
     goc_http_write(w, body, (size_t)n);
     goc_http__response_finish(w);
     atomic_fetch_add_explicit(&c->s->bad, 1, memory_order_relaxed);
+    goc_http__observe(c, code, c->t_req ? goc_now() - c->t_req : 0);
 }
 
 /* After an error reply: stop sending, read and discard what the client is
@@ -471,8 +472,10 @@ static void serve_conn(conn *c)
             w->close = 1;
         goc_http__response_finish(w);
         c->nreq++;
+        int64_t took = goc_now() - c->t_req;
+        goc_http__observe(c, goc_http_response_status(w), took);
         if (c->s->cfg.access_log)
-            c->s->cfg.access_log(&c->req, w, goc_now() - c->t_req, c->s->cfg.access_log_arg);
+            c->s->cfg.access_log(&c->req, w, took, c->s->cfg.access_log_arg);
         if (w->err || w->close) {
             /* a body left unread: read a moment more so the client sees
              * the answer rather than a reset */
