@@ -107,7 +107,11 @@ int goc_http__ieq(const char *a, const char *b, size_t n);
 /* A body past 32 KiB goes out as it is written (chunked / streamed). */
 #define GOC_HTTP__BB_STREAM (32 * 1024)
 
-enum { GOC_HTTP__CS_ACTIVE, GOC_HTTP__CS_IDLE };
+/* NEW: waiting for its first request's first byte (shutdown leaves it
+ * alone for GOC_HTTP__NEW_GRACE after its accept, as Go: its request is
+ * usually in flight); IDLE: waiting between requests. */
+enum { GOC_HTTP__CS_ACTIVE, GOC_HTTP__CS_IDLE, GOC_HTTP__CS_NEW };
+#define GOC_HTTP__NEW_GRACE (5 * GOC_HTTP__SEC)
 
 /* Ways a connection ends (besides answering an error status). */
 enum { GOC_HTTP__STOP = -1 };
@@ -166,6 +170,8 @@ typedef struct goc_http__conn {
     int64_t  rd, wd;               /* deadlines set on fd; INT64_MAX: none */
     int64_t  t_read;               /* goc_now() of the last read */
     int64_t  t_req;                /* first byte of this request, 0: none */
+    int64_t  t_accept;             /* goc_now() at accept (set before the
+                                      connection is listed) */
     int      has_req;              /* req points into rb */
     int      hijacked;             /* the handler owns fd now (hijack.c) */
     int      fresh;                /* no request read yet: a silent client
