@@ -544,12 +544,13 @@ close_pair:
     return rc;
 }
 
+/* The supervisor's events (a death, a roll, a stop) go to stderr always:
+ * they are rare, and an operator needs them whatever cfg.log says. */
 static void say(const sup *sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const sup *sp, const char *fmt, ...)
 {
     va_list ap;
-    if (!sp->s->cfg.log)
-        return;
+    (void)sp;
     va_start(ap, fmt);
     fprintf(stderr, "goc_http supervisor %d: ", (int)getpid());
     vfprintf(stderr, fmt, ap);
