@@ -11,8 +11,9 @@
 #                                         0 socket errors and 0 non-2xx,
 #                                         stop (make test-deploy)
 # BUILD is the build directory (build).  Environment: LB_PORT (18080; the
-# instances take the next three ports), DRAIN_MS (1500), RUN_DIR
-# (/tmp/goc-deploy-$LB_PORT), WRK_SECONDS, WRK_CONNS (32).
+# instances take the next three ports, HAProxy's stats page the fourth), DRAIN_MS (1500), RUN_DIR
+# (/tmp/goc-deploy-$LB_PORT), WRK_SECONDS, WRK_CONNS (32), HAPROXY_CFG
+# (deploy/haproxy.cfg).
 #
 # A restart: SIGTERM -> the instance's /readyz answers 503 while it still
 # serves for DRAIN_MS -> HAProxy's checks take it out of rotation -> its
@@ -25,6 +26,7 @@ cmd=${1:-}
 build=${2:-build}
 export LB_PORT=${LB_PORT:-18080}
 export S1_PORT=$((LB_PORT + 1)) S2_PORT=$((LB_PORT + 2)) S3_PORT=$((LB_PORT + 3))
+export STATS_PORT=$((LB_PORT + 4))
 export RUN_DIR=${RUN_DIR:-/tmp/goc-deploy-$LB_PORT}
 DRAIN_MS=${DRAIN_MS:-1500}
 WRK_SECONDS=${WRK_SECONDS:-20}
@@ -33,25 +35,10 @@ hello="$build/examples/http_hello"
 
 die() { echo "run-local: $*" >&2; exit 1; }
 
-# HAProxy's view of server sN: UP, DOWN, MAINT... (its stats socket).
+# HAProxy's view of server sN: UP, DOWN, MAINT... (its CSV stats page).
 server_status() {
-  python3 - "$RUN_DIR/haproxy.sock" "s$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b"show stat\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-for line in data.decode().splitlines():
-    f = line.split(",")
-    if len(f) > 17 and f[0] == "hello" and f[1] == sys.argv[2]:
-        print(f[17].split()[0])
-PY
+  curl -s --max-time 5 "http://127.0.0.1:$STATS_PORT/stats;csv" \
+    | awk -F, -v s="s$1" '$1 == "hello" && $2 == s { split($18, w, " "); print w[1] }'
 }
 
 wait_status() {   # wait_status N WANT SECONDS
@@ -85,7 +72,7 @@ start() {
   command -v haproxy >/dev/null || die "haproxy missing: apt-get install haproxy"
   mkdir -p "$RUN_DIR"
   for n in 1 2 3; do start_instance $n; done
-  haproxy -f deploy/haproxy.cfg -D -p "$RUN_DIR/haproxy.pid" 2>>"$RUN_DIR/haproxy.log" \
+  haproxy -f "${HAPROXY_CFG:-deploy/haproxy.cfg}" -D -p "$RUN_DIR/haproxy.pid" 2>>"$RUN_DIR/haproxy.log" \
     || die "haproxy did not start: $(cat "$RUN_DIR/haproxy.log")"
   for n in 1 2 3; do wait_status $n UP 30; done
   echo "run-local: HAProxy on 127.0.0.1:$LB_PORT, instances on $S1_PORT $S2_PORT $S3_PORT (logs in $RUN_DIR)"

@@ -15,7 +15,6 @@ Groups:
            request finish and stops every process.
 Every wait is bounded; every socket has a timeout.
 """
-import argparse
 import http.client
 import os
 import queue
@@ -27,22 +26,17 @@ import sys
 import threading
 import time
 
-SERVER = None
-FAILS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e                       # noqa: E402  (its runner, check and --server)
 
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
+check = e2e.check
 
 
 class Proc:
     """The server under test; its stdout and stderr lines, read by threads."""
 
     def __init__(self, *args):
-        self.p = subprocess.Popen([SERVER] + [str(a) for a in args], stdout=subprocess.PIPE,
+        self.p = subprocess.Popen([e2e.SERVER] + [str(a) for a in args], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.out, self.err = queue.Queue(), []
         threading.Thread(target=self._pump, args=(self.p.stdout, self.out.put), daemon=True).start()
@@ -318,30 +312,5 @@ def t_backoff():
 GROUPS = {"metrics": t_metrics, "single": t_single, "workers": t_workers, "backoff": t_backoff}
 
 
-def main():
-    global SERVER
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--server")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("groups", nargs="*")
-    a = ap.parse_args()
-    if a.list:
-        print(" ".join(GROUPS))
-        return 0
-    SERVER = a.server
-    for g in a.groups or list(GROUPS):
-        t0 = time.time()
-        try:
-            GROUPS[g]()
-        except Exception as e:
-            check(False, "%s raised %r" % (g, e))
-        print("group %s: %.1fs" % (g, time.time() - t0), flush=True)
-    if FAILS:
-        print("%d FAILED" % len(FAILS))
-        return 1
-    print("all passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(GROUPS))
