@@ -39,9 +39,12 @@ class Proc:
         self.p = subprocess.Popen([e2e.SERVER] + [str(a) for a in args], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.out, self.err = queue.Queue(), []
-        threading.Thread(target=self._pump, args=(self.p.stdout, self.out.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.p.stderr, self.err.append),
-                         daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(self.p.stdout, self.out.put),
+                                       daemon=True),
+                      threading.Thread(target=self._pump, args=(self.p.stderr, self.err.append),
+                                       daemon=True)]
+        for t in self.pumps:
+            t.start()
 
     @staticmethod
     def _pump(f, put):
@@ -68,9 +71,18 @@ class Proc:
             return None
 
     def kill(self):
+        """Kill the process group (workers included); a sanitizer report
+        from any of them on stderr is a failure, as in e2e.py."""
         if self.p.poll() is None:
             os.killpg(self.p.pid, signal.SIGKILL)
         self.p.wait(timeout=10)
+        for t in self.pumps:
+            t.join(timeout=10)
+        rep = [ln for ln in self.err if re.search(
+            r"WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:", ln)]
+        check(not rep, "sanitizer report: %s" % rep[:1])
+        if rep:
+            print("\n".join(self.err[:200]), flush=True)
 
 
 def request(port, path, timeout=20):
