@@ -87,39 +87,49 @@
 
 /* ------------------------------------------------------------ signals -- */
 
-/* The handler writes the signal number to sig_pipe[1]: write(2) is
+/* The handler writes the signal number to sig_pipe_w: write(2) is
  * async-signal-safe, and the pipe is non-blocking (a full pipe drops the
  * byte: a stop is already pending then).  One run per process owns it. */
-static int sig_pipe[2] = {-1, -1};
+static int sig_pipe_r = -1;
+static _Atomic int sig_pipe_w = -1;   /* atomic: read by the handler */
 static _Atomic int run_active;
 
 static void on_signal(int sig)
 {
     int e = errno;
     unsigned char b = (unsigned char)sig;
-    ssize_t r = write(sig_pipe[1], &b, 1);
+    ssize_t r = write(atomic_load_explicit(&sig_pipe_w, memory_order_relaxed), &b, 1);
     (void)r;
     errno = e;
 }
 
+/* What SIGHUP does in each role: the supervisor rolls; a worker ignores it
+ * (a terminal's hang-up reaches the whole process group); a single
+ * process leaves its disposition as the program set it. */
+enum { HUP_KEEP, HUP_IGNORE, HUP_HANDLE };
+
 static const int handled[] = {SIGTERM, SIGINT, SIGHUP};
 #define NHANDLED ((int)(sizeof handled / sizeof handled[0]))
 
-static int signals_start(struct sigaction *old, int with_hup)
+static int signals_start(struct sigaction *old, int hup)
 {
-    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
-    struct sigaction sa;
+    sig_pipe_r = p[0];
+    atomic_store(&sig_pipe_w, p[1]);
+    struct sigaction sa, ign = {.sa_handler = SIG_IGN};
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < NHANDLED; i++) {
-        struct sigaction ign = {.sa_handler = SIG_IGN};
-        /* a worker ignores SIGHUP: a terminal's hang-up reaches the whole
-         * process group, and only the supervisor rolls */
-        sigaction(handled[i], handled[i] == SIGHUP && !with_hup ? &ign : &sa, &old[i]);
-    }
+    for (int i = 0; i < NHANDLED; i++)
+        if (handled[i] != SIGHUP || hup == HUP_HANDLE)
+            sigaction(handled[i], &sa, &old[i]);
+        else if (hup == HUP_IGNORE)
+            sigaction(handled[i], &ign, &old[i]);
+        else
+            sigaction(handled[i], NULL, &old[i]);
     return 0;
 }
 
@@ -127,9 +137,8 @@ static void signals_stop(const struct sigaction *old)
 {
     for (int i = 0; i < NHANDLED; i++)
         sigaction(handled[i], &old[i], NULL);
-    close(sig_pipe[1]);
-    goc_close(sig_pipe[0]);            /* wakes the reader: -EBADF */
-    sig_pipe[0] = sig_pipe[1] = -1;
+    close(atomic_exchange(&sig_pipe_w, -1));
+    goc_close(sig_pipe_r);              /* wakes the reader: -EBADF */
 }
 
 enum { EV_SIGNAL, EV_READY, EV_EXIT, EV_SERVED, EV_CTL_GONE };
@@ -143,6 +152,7 @@ typedef struct event {
 
 typedef struct reader {
     goc_chan *ev;
+    int       fd;             /* sig_pipe_r when the reader started */
     goc_wg    done;
 } reader;
 
@@ -154,9 +164,9 @@ static void signal_reader(void *arg)
     unsigned char b[16];
 
     for (;;) {
-        if (goc_wait_fd(sig_pipe[0], GOC_WAIT_READ, 0) < 0)
+        if (goc_wait_fd(rd->fd, GOC_WAIT_READ, 0) < 0)
             break;
-        ssize_t n = read(sig_pipe[0], b, sizeof b);
+        ssize_t n = read(rd->fd, b, sizeof b);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             break;
         for (ssize_t i = 0; i < n; i++) {
@@ -242,8 +252,10 @@ static int serve_until_stopped(goc_http_server *s, int ctl, goc_chan *ev)
         if (goc_go(ctl_watch, &sv) < 0) {
             goc_wg_done(&sv.done);
             ctl = -1;
-        } else if (goc_write(ctl, "R", 1) != 1) {
-            /* the supervisor is gone already: the watcher sees it */
+        } else {
+            /* serving from now on (connections queue until the accept
+             * loop runs); a supervisor already gone: the watcher sees it */
+            (void)goc_write(ctl, "R", 1);
         }
     }
     for (;;) {
@@ -425,10 +437,9 @@ static int spawn_setup(sup *sp)
         envc++;
     sp->argv = calloc((size_t)argc + 1, sizeof *sp->argv);
     sp->envp = calloc((size_t)envc + 2, sizeof *sp->envp);
-    sp->envp[0] = malloc(32);
-    sp->exe = realpath("/proc/self/exe", NULL);
-    if (!sp->argv || !sp->envp || !sp->envp[0])
+    if (!sp->argv || !sp->envp || !(sp->envp[0] = malloc(32)))
         return -ENOMEM;
+    sp->exe = realpath("/proc/self/exe", NULL);
     for (size_t i = 0, a = 0; i < len; i += strlen(sp->cmdline + i) + 1)
         sp->argv[a++] = sp->cmdline + i;
     int j = 1;
@@ -779,8 +790,10 @@ int goc_http_server_run(goc_http_server *s, const char *addr)
         rc = -ENOMEM;
         goto inactive;
     }
-    if ((rc = signals_start(old, k < 0 && s->cfg.workers > 0)) < 0)
+    if ((rc = signals_start(old, k >= 0 ? HUP_IGNORE
+                                 : s->cfg.workers > 0 ? HUP_HANDLE : HUP_KEEP)) < 0)
         goto free_chan;
+    rd.fd = sig_pipe_r;
     goc_wg_add(&rd.done, 1);
     if (goc_go(signal_reader, &rd) < 0) {
         goc_wg_done(&rd.done);
