@@ -21,6 +21,7 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -174,12 +175,26 @@ def t_single():
         slow = {}
         t = threading.Thread(target=lambda: slow.update(r=request(port, "/sleep?1500")))
         t.start()
+        # connected, silent until the shutdown has begun: its first request
+        # is still served (Go's grace for StateNew connections)
+        quiet = socket.create_connection(("127.0.0.1", port), timeout=20)
         time.sleep(0.2)
         os.kill(pid, signal.SIGTERM)
         time.sleep(0.1)
         check(request(port, "/readyz")[0] == 503, "/readyz 503 once SIGTERM came")
         check(request(port, "/")[0] == 200, "still serving during drain_delay")
         check(request(port, "/healthz")[0] == 200, "/healthz still 200 (alive)")
+        time.sleep(1.0)                  # past the drain: shutting down now
+        quiet.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            b = quiet.recv(4096)
+            if not b:
+                break
+            got += b
+        quiet.close()
+        check(got.startswith(b"HTTP/1.1 200") and b"Connection: close" in got,
+              "a connection silent until the shutdown gets its answer: %r" % got[:80])
         t.join(timeout=20)
         check(slow.get("r", (0, ""))[0] == 200, "the in-flight request finished: %r" % slow)
         check(p.line(r"run %d 0$" % pid), "goc_http_server_run returned 0")
