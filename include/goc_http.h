@@ -522,6 +522,9 @@ int goc_http_server_ready(const goc_http_server *s);
  * goc_http_server_shutdown with cfg.shutdown_timeout.  Returns 0 after a
  * graceful stop, -ETIMEDOUT when connections had to be cut off, or
  * listen's error; -EALREADY while another run is active in the process.
+ * addr NULL (no workers): serve the listener already set with
+ * goc_http_server_listen or goc_http_server_use_listener (-EINVAL when
+ * none).  -EINVAL for workers < 0 or over 1024, or a NULL server.
  *
  * With cfg.workers = n >= 1 the calling process becomes a supervisor: it
  * binds n TCP sockets on addr with SO_REUSEPORT (the kernel spreads
