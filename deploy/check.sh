@@ -21,7 +21,7 @@ root=$PWD
 CHECK_DIR=${CHECK_DIR:-/tmp/goc-deploy-check}
 
 command -v node >/dev/null && command -v npm >/dev/null \
-  || { echo "check: node and npm needed (apt-get install nodejs npm)" >&2; exit 1; }
+  || { echo "check: node and npm needed (apt-get install nodejs, and npm where nodejs does not bring it)" >&2; exit 1; }
 mkdir -p "$CHECK_DIR"
 if [ ! -d "$CHECK_DIR/node_modules/kubernetes-models" ] \
    || [ ! -d "$CHECK_DIR/node_modules/dockerfile-utils" ] || [ ! -d "$CHECK_DIR/node_modules/yaml" ]; then
