@@ -73,6 +73,8 @@
 /* Our fds live at 10 and above, so the child's dup2 onto 3 and 4 never
  * overwrites one it still has to move. */
 #define HIGH_FD 10
+/* 1024: far above any machine's core count (workers beyond the cores
+ * only add switches); bounds cfg.workers and GOC_HTTP_WORKER's value. */
 #define MAX_WORKERS 1024
 /* A crashed worker is restarted after 100 ms, doubling to 10 s while each
  * replacement dies within STABLE of its start (a crash loop costs one exec
@@ -83,6 +85,8 @@
 /* After the stop deadline a worker still alive is SIGKILLed; KILL_SLACK
  * over drain_delay + shutdown_timeout for its own exit. */
 #define KILL_SLACK    (5 * SEC)
+/* 30 s: Kubernetes' default terminationGracePeriodSeconds, so a default
+ * pod is never SIGKILLed before the deadline would have cut it anyway. */
 #define DEFAULT_SHUTDOWN_TIMEOUT (30 * SEC)
 
 /* ------------------------------------------------------------ signals -- */
@@ -482,11 +486,41 @@ static const char *exe_path(const sup *sp)
     return sp->exe && access(sp->exe, X_OK) == 0 ? sp->exe : "/proc/self/exe";
 }
 
+/* Start the program for slot k with the slot's socket as fd 3 and
+ * child_ctl as fd 4: 0 and *pid, or a negative errno. */
+static int spawn_exec(sup *sp, int k, int child_ctl, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    int rc;
+
+    snprintf(sp->envp[0], 32, "GOC_HTTP_WORKER=%d", k);
+    if ((rc = -posix_spawn_file_actions_init(&fa)) < 0)
+        return rc;
+    if ((rc = -posix_spawn_file_actions_adddup2(&fa, sp->slots[k].lfd, WORKER_LISTEN_FD)) == 0
+        && (rc = -posix_spawn_file_actions_adddup2(&fa, child_ctl, WORKER_CTL_FD)) == 0) {
+        goc_syscall_enter();           /* vfork-style: until the child execs */
+        rc = -posix_spawn(pid, exe_path(sp), &fa, NULL, sp->argv, sp->envp);
+        goc_syscall_exit();
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+/* A worker that cannot be watched must not run: kill and reap it. */
+static void unwatched(pid_t pid)
+{
+    int st;
+    kill(pid, SIGKILL);
+    goc_syscall_enter();
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    goc_syscall_exit();
+}
+
 static int spawn(sup *sp, int k)
 {
     int sv[2], rc;
     pid_t pid;
-    posix_spawn_file_actions_t fa;
 
     if (sp->nw == sp->wcap) {
         int c = sp->wcap ? 2 * sp->wcap : 8;
@@ -505,47 +539,26 @@ static int spawn(sup *sp, int k)
         rc = sv[0] < 0 || sv[1] < 0 ? -EMFILE : -ENOMEM;
         goto close_pair;
     }
-    snprintf(sp->envp[0], 32, "GOC_HTTP_WORKER=%d", k);
-    if ((rc = -posix_spawn_file_actions_init(&fa)) < 0)
+    if ((rc = spawn_exec(sp, k, sv[1], &pid)) < 0)
         goto close_pair;
-    if ((rc = -posix_spawn_file_actions_adddup2(&fa, sp->slots[k].lfd, WORKER_LISTEN_FD)) < 0
-        || (rc = -posix_spawn_file_actions_adddup2(&fa, sv[1], WORKER_CTL_FD)) < 0)
-        goto destroy_fa;
-    goc_syscall_enter();           /* vfork-style: until the child execs */
-    rc = -posix_spawn(&pid, exe_path(sp), &fa, NULL, sp->argv, sp->envp);
-    goc_syscall_exit();
-    if (rc < 0)
-        goto destroy_fa;
-    posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
-    if (goc_net_adopt(sv[0]) < 0) {
-        /* cannot watch it: it must not run unwatched */
-        close(sv[0]);
-        kill(pid, SIGKILL);
-        sv[0] = -1;
+    sv[1] = -1;
+    if ((rc = goc_net_adopt(sv[0])) < 0) {
+        unwatched(pid);
+        goto close_pair;
+    }
+    *wa = (watch){.sp = sp, .pid = pid, .ctl = sv[0]};
+    goc_wg_add(&sp->watchers, 1);
+    if ((rc = goc_go(worker_watch, wa)) < 0) {
+        goc_wg_done(&sp->watchers);
+        goc_close(sv[0]);
+        unwatched(pid);
+        free(wa);
+        return rc;
     }
     sp->w[sp->nw++] = (worker){.pid = pid, .slot = k, .state = W_STARTING,
                                .started = goc_now()};
-    *wa = (watch){.sp = sp, .pid = pid, .ctl = sv[0]};
-    goc_wg_add(&sp->watchers, 1);
-    if (sv[0] < 0 || goc_go(worker_watch, wa) < 0) {
-        /* no watcher: reap here (it dies now or has been killed) */
-        if (sv[0] >= 0) {
-            goc_close(sv[0]);
-            kill(pid, SIGKILL);
-        }
-        int st;
-        goc_syscall_enter();
-        waitpid(pid, &st, 0);
-        goc_syscall_exit();
-        sp->w[--sp->nw] = (worker){0};
-        goc_wg_done(&sp->watchers);
-        free(wa);
-        return -EAGAIN;
-    }
     return 0;
-destroy_fa:
-    posix_spawn_file_actions_destroy(&fa);
 close_pair:
     free(wa);
     if (sv[0] >= 0)
