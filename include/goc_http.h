@@ -4,7 +4,9 @@
  * request bodies, a buffered response writer, a router like Go 1.22's
  * ServeMux, a request done channel, and file serving with ranges (by
  * sendfile).  Listens on TCP, Unix sockets, or a listening fd it is given
- * (inherited, systemd).
+ * (inherited, systemd).  goc_http_server_run adds what a deployed service
+ * needs: SIGTERM drain and graceful stop, /healthz and /readyz, and worker
+ * processes on one port (docs/operations.md).
  *
  * Conventions (as goc.h)
  *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
