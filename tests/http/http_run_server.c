@@ -8,7 +8,7 @@
  * goc_http_server_run returns it prints "run PID RC" and exits 0 when RC
  * is 0.  Routes: / ("pid PID"), /sleep?MS (sleeps, then "slept PID"),
  * /status?CODE, /healthz, /readyz, /debug/goc, /crash (exits 3 at once:
- * a worker dying without being asked).
+ * a worker dying without being asked), /spin?MS (computes MS ms).
  */
 #include <goc.h>
 #include <goc_http.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static char **args;
@@ -40,6 +41,23 @@ static void status_page(goc_http_response *w, goc_http_request *r, void *arg)
 {
     (void)arg;
     goc_http_write_header(w, atoi(r->query));
+}
+
+/* Computes for MS milliseconds without a runtime call in the loop: sysmon
+ * preempts it (goc_sched_preempt_signals_total moves). */
+static void spin_page(goc_http_response *w, goc_http_request *r, void *arg)
+{
+    (void)arg;
+    struct timespec t0, t;
+    volatile unsigned long x = 0;
+    long ms = strtol(r->query, NULL, 10);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        for (int i = 0; i < 1000000; i++)
+            x += (unsigned long)i;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+    goc_http_printf(w, "spun %lu\n", (unsigned long)x);
 }
 
 static void crash_page(goc_http_response *w, goc_http_request *r, void *arg)
@@ -78,6 +96,7 @@ static void run(void *arg)
     goc_http_mux_handle(m, "GET /sleep", sleep_page, NULL);
     goc_http_mux_handle(m, "GET /status", status_page, NULL);
     goc_http_mux_handle(m, "GET /crash", crash_page, NULL);
+    goc_http_mux_handle(m, "GET /spin", spin_page, NULL);
     goc_http_mux_handle(m, "GET /healthz", goc_http_healthz_handler, srv);
     goc_http_mux_handle(m, "GET /readyz", goc_http_readyz_handler, srv);
     goc_http_mux_handle(m, "GET /debug/goc", goc_http_debug_handler, srv);

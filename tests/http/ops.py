@@ -124,21 +124,28 @@ def t_metrics():
         for code in (404, 404, 503):
             check(request(port, "/status?%d" % code)[0] == code, "status %d" % code)
         request(port, "/sleep?30")
+        check(request(port, "/spin?300")[0] == 200, "spin 300 ms")
         text, m1 = metrics(port)
 
         def delta(name):
             return m1.get(name, 0) - m0.get(name, 0)
         # the first scrape is counted once it is answered: one more 2xx
-        # 5 x /, /sleep, and the first scrape (counted once answered)
-        check(delta('goc_http_responses_total{code="2xx"}') == 7,
+        # 5 x /, /sleep, /spin, and the first scrape (counted once answered)
+        check(delta('goc_http_responses_total{code="2xx"}') == 8,
               "2xx moved by the requests (%s)" % delta('goc_http_responses_total{code="2xx"}'))
         check(delta('goc_http_responses_total{code="4xx"}') == 2, "4xx moved by 2")
         check(delta('goc_http_responses_total{code="5xx"}') == 1, "5xx moved by 1")
         h = "goc_http_request_duration_seconds"
-        check(delta(h + "_count") == 10, "histogram count moved by 10 (%s)" % delta(h + "_count"))
+        check(delta(h + "_count") == 11, "histogram count moved by 11 (%s)" % delta(h + "_count"))
         check(m1[h + "_count"] == m1[h + '_bucket{le="+Inf"}'], "+Inf bucket == count")
-        check(delta(h + "_sum") >= 0.030, "histogram sum took the 30 ms sleep")
-        check(delta(h + '_bucket{le="0.025"}') <= 9, "the 30 ms request is above 25 ms")
+        check(delta(h + "_sum") >= 0.330, "histogram sum took the 30 ms sleep and 300 ms spin")
+        check(delta(h + '_bucket{le="0.025"}') <= 9, "the 30 ms and 300 ms requests are above 25 ms")
+        check(delta(h + '_bucket{le="0.25"}') <= 10, "the 300 ms request is above 250 ms")
+        # the sanitizer builds preempt cooperatively only (no SIGURG)
+        if os.environ.get("GOC_HTTP_SANITIZED") != "1":
+            check(delta("goc_sched_preempt_signals_total") >= 1,
+                  "a 300 ms computation was preempted (%s signals)"
+                  % delta("goc_sched_preempt_signals_total"))
         bounds = [v for k, v in m1.items() if k.startswith(h + "_bucket")]
         check(bounds == sorted(bounds), "buckets are cumulative")
         check(m1["goc_http_requests_in_flight"] >= 1, "the scrape itself is in flight")
