@@ -19,9 +19,7 @@ COPY include include
 COPY http http
 COPY examples examples
 COPY bench bench
-COPY tests tests
 COPY scripts scripts
-COPY fuzz fuzz
 # GOC_LIBDW=OFF: no libdw in a static binary (dumps symbolize with the
 # binary's own symbol table instead)
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGOC_TESTS=OFF -DGOC_LIBDW=OFF \
