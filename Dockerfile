@@ -20,8 +20,8 @@ COPY http http
 COPY examples examples
 COPY bench bench
 COPY scripts scripts
-# GOC_LIBDW=OFF: no libdw in a static binary (dumps symbolize with the
-# binary's own symbol table instead)
+# GOC_LIBDW=OFF: libdw is not linked into a static binary; goroutine dumps
+# then print what backtrace_symbols_fd gives (module+offset), not file:line
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGOC_TESTS=OFF -DGOC_LIBDW=OFF \
  && cmake --build /build -j"$(nproc)" --target lib \
  && cmake --install /build --prefix /opt/goc
