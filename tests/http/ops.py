@@ -173,25 +173,32 @@ def t_metrics():
 
 
 def t_single():
-    p = Proc("127.0.0.1:0", 0, 700)
+    # drain 2 s: room for a loaded machine to deliver the signal and for
+    # the checks below to run inside the drain
+    p = Proc("127.0.0.1:0", 0, 2000)
     try:
         m = p.line(r"serving (\d+) (\d+)")
         if not check(m, "server started"):
             return
         pid, port = int(m.group(1)), int(m.group(2))
         slow = {}
-        t = threading.Thread(target=lambda: slow.update(r=request(port, "/sleep?1500")))
+        t = threading.Thread(target=lambda: slow.update(r=request(port, "/sleep?3000")))
         t.start()
         # connected, silent until the shutdown has begun: its first request
         # is still served (Go's grace for StateNew connections)
         quiet = socket.create_connection(("127.0.0.1", port), timeout=20)
         time.sleep(0.2)
+        t0 = time.time()
         os.kill(pid, signal.SIGTERM)
-        time.sleep(0.1)
-        check(request(port, "/readyz")[0] == 503, "/readyz 503 once SIGTERM came")
+        st = 200
+        while st == 200 and time.time() < t0 + 1.2:
+            st = request(port, "/readyz")[0]
+            time.sleep(0.02)
+        check(st == 503, "/readyz 503 once SIGTERM came")
         check(request(port, "/")[0] == 200, "still serving during drain_delay")
         check(request(port, "/healthz")[0] == 200, "/healthz still 200 (alive)")
-        time.sleep(1.0)                  # past the drain: shutting down now
+        check(time.time() < t0 + 1.9, "the checks ran inside the drain (else re-time them)")
+        time.sleep(max(0, t0 + 2.3 - time.time()))    # past the drain: shutting down
         quiet.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         got = b""
         while b"\r\n\r\n" not in got:
