@@ -86,6 +86,16 @@ class Proc:
             print("\n".join(self.err[:200]), flush=True)
 
 
+def eventually(cond, timeout=10):
+    """cond() turned true within timeout (output comes through threads)."""
+    end = time.time() + timeout
+    while not cond():
+        if time.time() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def request(port, path, timeout=20):
     """(status, body) of one request on a new connection."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -291,7 +301,8 @@ def t_workers():
         check(m and int(m.group(1)) not in pids, "a killed worker is replaced")
         if m:
             pids = (pids - {victim}) | {int(m.group(1))}
-        check(any("killed by signal 9" in ln for ln in p.err), "the supervisor logs the death")
+        check(eventually(lambda: any("killed by signal 9" in ln for ln in p.err)),
+              "the supervisor logs the death")
 
         # SIGHUP under load: every worker replaced, no request fails
         load = Load(port)
@@ -309,7 +320,8 @@ def t_workers():
               % (len(errors), n, errors[:3]))
         check(n >= 20, "the load ran (%d requests)" % n)
         print("SIGHUP under load: %d requests, %d failed" % (n, len(errors)), flush=True)
-        check(any("workers replaced" in ln for ln in p.err), "the roll finished")
+        check(eventually(lambda: any("workers replaced" in ln for ln in p.err)),
+              "the roll finished")
 
         # SIGTERM: the in-flight request finishes, every process stops
         slow = {}
