@@ -9,6 +9,10 @@
 #                    (make soak SOAK_SECONDS=60 is the CI length)
 #   make bench       goc vs Go anchors (compare.py), P=1,2
 #   make bench-http  goc vs Go net/http vs nginx under wrk
+#   make test-deploy wrk through HAProxy across a rolling restart of three
+#                    http_hello instances: 0 failed requests (not in make test)
+#   make check-deploy  Dockerfile and deploy/k8s checked without Docker or a
+#                    cluster (schemas, lint, the build stage run natively)
 #   make install PREFIX=/usr/local   (also the goc-asan, goc-tsan variants)
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
@@ -21,7 +25,8 @@ SOAK_SECONDS ?= 600
 # alive; clang's costs 17 us (README "Sanitizing your own program").
 TSAN_CC ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 
-.PHONY: all build lib demo test test-asan test-tsan test-aarch64 soak bench bench-http install clean fuzz
+
+.PHONY: all build lib demo test test-asan test-tsan test-aarch64 soak bench bench-http install clean fuzz test-deploy check-deploy
 
 all: build
 
@@ -63,6 +68,12 @@ bench: build
 
 bench-http: build
 	sh scripts/bench_http.sh
+
+test-deploy: build
+	bash deploy/run-local.sh test $(BUILD)
+
+check-deploy:
+	bash deploy/check.sh
 
 fuzz:
 	sh fuzz/run_http_fuzz.sh 60

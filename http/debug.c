@@ -14,8 +14,10 @@
 
 #include "goc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int goc_debug_stats(char *buf, size_t n) __attribute__((weak));
 
@@ -33,8 +35,11 @@ static void runtime_section(goc_http_response *w)
 {
     char small[4096];
 
-    if (!goc_debug_stats)
+    if (!goc_debug_stats) {
+        metric(w, "goc_sched_gomaxprocs", "gauge", "Ps (GOC_MAXPROCS).",
+               (unsigned long long)goc_maxprocs(0));
         return;
+    }
     int n = goc_debug_stats(small, sizeof small);
     if (n < 0)
         return;
@@ -53,15 +58,32 @@ static void runtime_section(goc_http_response *w)
     free(big);
 }
 
+/* process_resident_memory_bytes as Prometheus' client libraries name it:
+ * the second field of /proc/self/statm, in pages.  -1 when unreadable. */
+static long long rss_bytes(void)
+{
+    long long pages = -1;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (!f)
+        return -1;
+    if (fscanf(f, "%*s %lld", &pages) != 1)
+        pages = -1;
+    fclose(f);
+    return pages < 0 ? -1 : pages * sysconf(_SC_PAGESIZE);
+}
+
 void goc_http_debug_handler(goc_http_response *w, goc_http_request *r,
                             void *server)
 {
     (void)r;
     goc_http_add_header(w, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    goc_http_add_header(w, "Cache-Control", "no-store");
     metric(w, "goc_goroutines", "gauge", "Goroutines that exist now.",
            (unsigned long long)goc_num_goroutines());
-    metric(w, "goc_maxprocs", "gauge", "Number of Ps (GOC_MAXPROCS).",
-           (unsigned long long)goc_maxprocs(0));
+    long long rss = rss_bytes();
+    if (rss >= 0)
+        metric(w, "process_resident_memory_bytes", "gauge",
+               "Resident memory size in bytes.", (unsigned long long)rss);
     runtime_section(w);
     if (server) {
         goc_http_stats st;
@@ -71,7 +93,7 @@ void goc_http_debug_handler(goc_http_response *w, goc_http_request *r,
         metric(w, "goc_http_connections_open", "gauge",
                "Connections open now.", (unsigned long long)st.open);
         metric(w, "goc_http_requests_total", "counter",
-               "Requests handled (counted when their response is written).",
+               "Requests handled (counted when their connection ends or is hijacked).",
                (unsigned long long)st.requests);
         metric(w, "goc_http_bad_requests_total", "counter",
                "Requests rejected by the server (4xx/5xx from parsing).",
@@ -79,5 +101,9 @@ void goc_http_debug_handler(goc_http_response *w, goc_http_request *r,
         metric(w, "goc_http_timeouts_total", "counter",
                "Connections closed by a read timeout.",
                (unsigned long long)st.timeouts);
+        metric(w, "goc_http_ready", "gauge",
+               "1 while /readyz answers 200 (goc_http_server_ready).",
+               (unsigned long long)goc_http_server_ready(server));
+        goc_http__metrics_write(w, server);
     }
 }

@@ -14,6 +14,9 @@
  * mux.c      the router (Go 1.22 ServeMux patterns).
  * file.c     serving files: types, validators, ranges.
  * debug.c    the /debug/goc handler.
+ * metrics.c  request metrics: status classes, duration histogram.
+ * health.c   /healthz and /readyz.
+ * workers.c  goc_http_server_run: signals, graceful stop, worker processes.
  *
  * Internal cross-file names carry the goc_http__ prefix.
  */
@@ -104,7 +107,11 @@ int goc_http__ieq(const char *a, const char *b, size_t n);
 /* A body past 32 KiB goes out as it is written (chunked / streamed). */
 #define GOC_HTTP__BB_STREAM (32 * 1024)
 
-enum { GOC_HTTP__CS_ACTIVE, GOC_HTTP__CS_IDLE };
+/* NEW: waiting for its first request's first byte (shutdown leaves it
+ * alone for GOC_HTTP__NEW_GRACE after its accept, as Go: its request is
+ * usually in flight); IDLE: waiting between requests. */
+enum { GOC_HTTP__CS_ACTIVE, GOC_HTTP__CS_IDLE, GOC_HTTP__CS_NEW };
+#define GOC_HTTP__NEW_GRACE (5 * GOC_HTTP__SEC)
 
 /* Ways a connection ends (besides answering an error status). */
 enum { GOC_HTTP__STOP = -1 };
@@ -163,6 +170,8 @@ typedef struct goc_http__conn {
     int64_t  rd, wd;               /* deadlines set on fd; INT64_MAX: none */
     int64_t  t_read;               /* goc_now() of the last read */
     int64_t  t_req;                /* first byte of this request, 0: none */
+    int64_t  t_accept;             /* goc_now() at accept (set before the
+                                      connection is listed) */
     int      has_req;              /* req points into rb */
     int      hijacked;             /* the handler owns fd now (hijack.c) */
     int      fresh;                /* no request read yet: a silent client
@@ -193,6 +202,17 @@ typedef struct goc_http__conn {
     goc_http_header hdrs[];        /* cfg.max_headers */
 } goc_http__conn;
 
+/* metrics.c: one shard of the request counters (see the essay there);
+ * 256 bytes so neighbouring shards share at most a line at the edges. */
+#define GOC_HTTP__NBUCKETS 16
+#define GOC_HTTP__SHARDS   16
+typedef struct goc_http__shard {
+    _Atomic uint64_t status[6];    /* [k]: kxx responses, [0]: other codes */
+    _Atomic uint64_t bucket[GOC_HTTP__NBUCKETS + 1]; /* last: over 10 s */
+    _Atomic uint64_t sum_ns;
+    char             pad[256 - 24 * 8];
+} goc_http__shard;
+
 struct goc_http_server {
     goc_http_server_config cfg;
     int         lfd;               /* listener, -1 when none */
@@ -207,7 +227,15 @@ struct goc_http_server {
     _Atomic uint64_t accepted, open, requests, bad, timeouts;
     _Atomic int      trim_wanted;  /* a large buffer was freed */
     _Atomic int64_t  trim_last;    /* goc_now() of the last malloc_trim */
+    _Atomic int      unready;      /* goc_http_server_set_ready(s, 0) */
+    _Atomic int      draining;     /* /readyz fails: a stop has begun */
+    goc_http__shard  shard[GOC_HTTP__SHARDS];  /* metrics.c */
 };
+
+/* metrics.c: count one response (status, ns since its first byte). */
+void goc_http__observe(goc_http__conn *c, int status, int64_t ns);
+/* metrics.c: the server's request metrics in Prometheus text. */
+void goc_http__metrics_write(goc_http_response *w, goc_http_server *s);
 
 int  goc_http__buf_reserve(goc_http__buf *b, size_t extra);  /* 0, -ENOMEM */
 int  goc_http__buf_put(goc_http__buf *b, const void *p, size_t n);

@@ -331,7 +331,10 @@ static int read_head(conn *c)
         if (goc_http__flush(c) < 0)
             return GOC_HTTP__STOP;
         int idle = c->rpos == c->rlen;
-        if (idle && atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
+        /* a new connection still gets its first request served during a
+         * shutdown: the client sent it already (a balancer's, a reused
+         * socket from a pool); poke cuts it off after NEW_GRACE */
+        if (idle && !c->fresh && atomic_load_explicit(&c->s->shutting, memory_order_relaxed))
             return GOC_HTTP__STOP;
         /* grows to at most twice max_header_bytes: beyond that parse.c
          * has answered 431 */
@@ -341,7 +344,8 @@ static int read_head(conn *c)
         if (idle) {
             /* a new connection that sends nothing gets read_header_timeout,
              * as in Go; between requests the idle timeout applies */
-            atomic_store_explicit(&c->state, GOC_HTTP__CS_IDLE, memory_order_release);
+            atomic_store_explicit(&c->state, c->fresh ? GOC_HTTP__CS_NEW : GOC_HTTP__CS_IDLE,
+                                  memory_order_release);
             d = after(goc_now(), c->fresh ? cfg->read_header_timeout : cfg->idle_timeout);
         } else {
             d = after(c->t_req, cfg->read_header_timeout);
@@ -376,6 +380,7 @@ static void reply_status(conn *c, int code)
     goc_http_write(w, body, (size_t)n);
     goc_http__response_finish(w);
     atomic_fetch_add_explicit(&c->s->bad, 1, memory_order_relaxed);
+    goc_http__observe(c, code, c->t_req ? goc_now() - c->t_req : 0);
 }
 
 /* After an error reply: stop sending, read and discard what the client is
@@ -471,8 +476,10 @@ static void serve_conn(conn *c)
             w->close = 1;
         goc_http__response_finish(w);
         c->nreq++;
+        int64_t took = goc_now() - c->t_req;
+        goc_http__observe(c, goc_http_response_status(w), took);
         if (c->s->cfg.access_log)
-            c->s->cfg.access_log(&c->req, w, goc_now() - c->t_req, c->s->cfg.access_log_arg);
+            c->s->cfg.access_log(&c->req, w, took, c->s->cfg.access_log_arg);
         if (w->err || w->close) {
             /* a body left unread: read a moment more so the client sees
              * the answer rather than a reset */
@@ -543,6 +550,7 @@ static conn *conn_new(goc_http_server *s, int fd)
     c->rcap = GOC_HTTP__RB_INIT;
     c->rd = c->wd = INT64_MAX;
     c->fresh = 1;
+    c->t_accept = goc_now();
     atomic_init(&c->state, GOC_HTTP__CS_ACTIVE);
     return c;
 }
@@ -742,16 +750,20 @@ int goc_http_server_serve(goc_http_server *s)
     return rc;
 }
 
-/* Poke connections: idle ones (all = 0) or all of them (all = 1) get
- * deadlines in the past.  The number still open. */
+/* Poke connections: idle ones and new ones silent for NEW_GRACE (all = 0),
+ * or all of them (all = 1), get deadlines in the past.  The number still open. */
 static size_t poke(goc_http_server *s, int all)
 {
+    int64_t now = goc_now();
     goc_mutex_lock(&s->mu);
-    for (conn *c = s->conns; c; c = c->next)
+    for (conn *c = s->conns; c; c = c->next) {
+        int st = atomic_load_explicit(&c->state, memory_order_acquire);
         if (all)
             goc_set_deadline(c->fd, 1, 1);
-        else if (atomic_load_explicit(&c->state, memory_order_acquire) == GOC_HTTP__CS_IDLE)
+        else if (st == GOC_HTTP__CS_IDLE
+                 || (st == GOC_HTTP__CS_NEW && now - c->t_accept >= GOC_HTTP__NEW_GRACE))
             goc_set_deadline(c->fd, 1, 0);
+    }
     goc_http__ctx_shutdown(s);
     size_t n = s->nconns;
     goc_mutex_unlock(&s->mu);

@@ -4,7 +4,9 @@
  * request bodies, a buffered response writer, a router like Go 1.22's
  * ServeMux, a request done channel, and file serving with ranges (by
  * sendfile).  Listens on TCP, Unix sockets, or a listening fd it is given
- * (inherited, systemd).
+ * (inherited, systemd).  goc_http_server_run adds what a deployed service
+ * needs: SIGTERM drain and graceful stop, /healthz and /readyz, and worker
+ * processes on one port (docs/operations.md).
  *
  * Conventions (as goc.h)
  *   Calls that can fail return 0 (or a count) on success and a NEGATIVE errno
@@ -374,10 +376,32 @@ int goc_http_serve_dir(goc_http_response *w, goc_http_request *r,
 const char *goc_http_mime_type(const char *path);
 
 /* /debug/goc: runtime and server figures in Prometheus text format
- * (text/plain; version=0.0.4).  Mount it with arg = the goc_http_server (or
- * NULL for runtime figures only). */
+ * (text/plain; version=0.0.4), every family with HELP and TYPE; it passes
+ * `promtool check metrics`.  Mount it with arg = the goc_http_server (or
+ * NULL for runtime figures only).  Runtime: goc_goroutines,
+ * process_resident_memory_bytes, goc_stack_inuse_bytes, goc_sched_* (Ps,
+ * Ms, run queues, preemptions), goc_netpoll_waiting_goroutines.  Server:
+ * goc_http_responses_total{code="2xx"...}, the histogram
+ * goc_http_request_duration_seconds, goc_http_requests_in_flight,
+ * goc_http_connections_*, goc_http_ready.  Counting costs a response three
+ * relaxed atomic adds on a per-connection shard, no lock. */
 void goc_http_debug_handler(goc_http_response *w, goc_http_request *r,
                             void *server);
+
+/* Kubernetes-style probes; mount them with arg = the goc_http_server:
+ *     goc_http_mux_handle(m, "GET /healthz", goc_http_healthz_handler, srv);
+ *     goc_http_mux_handle(m, "GET /readyz", goc_http_readyz_handler, srv);
+ * /healthz (liveness) answers 200 "ok" while the process serves.  /readyz
+ * answers 200 "ready", or 503 once the server does not want new traffic:
+ * goc_http_server_set_ready(s, 0), a stop begun by goc_http_server_run
+ * (SIGTERM: 503 for the whole drain_delay while requests are still
+ * served, so a balancer moves away before the listener closes), or
+ * goc_http_server_shutdown.  readyz mounted with a NULL arg aborts with a
+ * message naming it. */
+void goc_http_healthz_handler(goc_http_response *w, goc_http_request *r,
+                              void *server);
+void goc_http_readyz_handler(goc_http_response *w, goc_http_request *r,
+                             void *server);
 
 /* ------------------------------------------------------------- server -- */
 
@@ -415,6 +439,17 @@ typedef struct goc_http_server_config {
      * default (GOC_STACK, 256 KiB); more for handlers that recurse on
      * client input; at most 1 GiB (-EINVAL). */
     size_t   stack_size;
+    /* goc_http_server_run only (see there).  workers: 0 serves in this
+     * process; n >= 1 makes the caller a supervisor of n worker processes
+     * (re-executions of the program) on one port.  drain_delay: after
+     * SIGTERM, how long /readyz answers 503 while serving goes on, before
+     * the listener closes: 0 (set it above the balancer's check interval
+     * times its fall count).  shutdown_timeout: then, how long in-flight
+     * requests get before they are cut off: 30 s; negative: no bound.
+     * A pod's terminationGracePeriodSeconds should exceed the sum. */
+    int      workers;
+    int64_t  drain_delay;
+    int64_t  shutdown_timeout;
 } goc_http_server_config;
 
 /* Go's ConnState values: NEW (accepted, nothing read), ACTIVE (a request is
@@ -476,6 +511,54 @@ int goc_http_server_shutdown(goc_http_server *s, int64_t deadline);
 /* Free a server that is not serving (after shutdown returned, or never
  * served: then its listener is closed). */
 void goc_http_server_free(goc_http_server *s);
+
+/* Mark the server ready (1, the start) or not (0) for /readyz: not ready
+ * while warming a cache or while a dependency is down.  0, -EINVAL. */
+int goc_http_server_set_ready(goc_http_server *s, int ready);
+/* 1 when /readyz would answer 200 now, else 0. */
+int goc_http_server_ready(const goc_http_server *s);
+
+/* Run a service until it is told to stop, as a process manager expects
+ * (http/workers.c has the design).  Listen on addr, serve, and on SIGTERM
+ * or SIGINT: /readyz fails, serving goes on for cfg.drain_delay, then
+ * goc_http_server_shutdown with cfg.shutdown_timeout.  Returns 0 after a
+ * graceful stop, -ETIMEDOUT when connections had to be cut off, or
+ * listen's error; -EALREADY while another run is active in the process.
+ * addr NULL (no workers): serve the listener already set with
+ * goc_http_server_listen or goc_http_server_use_listener (-EINVAL when
+ * none).  -EINVAL for workers < 0 or over 1024, or a NULL server.
+ *
+ * With cfg.workers = n >= 1 the calling process becomes a supervisor: it
+ * binds n TCP sockets on addr with SO_REUSEPORT (the kernel spreads
+ * connections over them) and keeps them for its whole life; worker k is
+ * the program re-executed (the path of /proc/self/exe, same argv, the
+ * environment plus GOC_HTTP_WORKER=k) with socket k as fd 3 and a control
+ * socket to the supervisor as fd 4.  In the worker the program runs again
+ * from main up to its own goc_http_server_run, which sees
+ * GOC_HTTP_WORKER, serves fd 3 and returns when the worker stops: build the
+ * server the same way in every process, and do process-wide work (opening
+ * a database, writing a pid file) only where goc_http_worker_index() < 0.
+ * The supervisor serves nothing itself and:
+ *   - restarts a worker that exits without being asked, after 0.1 s
+ *     doubling to 10 s while restarts keep failing within 10 s of start;
+ *   - SIGTERM / SIGINT: stops every worker gracefully (each drains as
+ *     above), SIGKILLs those still alive drain_delay + shutdown_timeout +
+ *     5 s later, closes the sockets and returns;
+ *   - SIGHUP: replaces the workers one at a time: a new worker starts on
+ *     the same slot socket, and only once it reports serving is the old
+ *     one told to stop.  The slot sockets never close, so no connection is
+ *     refused or reset: ones the old worker did not accept wait in the
+ *     queue for the new one.  A binary replaced at the same path is
+ *     picked up.
+ *   - a worker whose supervisor dies (even by SIGKILL) sees its control
+ *     socket close and stops gracefully.
+ * Workers need a TCP address ("host:port", port 0 allowed): -EINVAL for a
+ * Unix socket.  -ENOSYS without /proc/self/cmdline. */
+int goc_http_server_run(goc_http_server *s, const char *addr);
+
+/* In a worker process of goc_http_server_run: its index 0..workers-1, from
+ * GOC_HTTP_WORKER; -1 in any other process. */
+int goc_http_worker_index(void);
 
 /* Figures for monitoring (relaxed reads of running counters). */
 typedef struct goc_http_stats {

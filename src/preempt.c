@@ -180,7 +180,11 @@ void goc__preempt_m(M *m)
         return;
     if (syscall(SYS_tgkill, getpid(), m->tid, SIGURG) != 0)
         atomic_store(&m->signal_pending, 0);
+    else
+        atomic_fetch_add_explicit(&goc__preempt_signals, 1, memory_order_relaxed);
 }
+
+_Atomic uint64_t goc__preempt_signals;
 
 void goc__preempt_init(void)
 {

@@ -579,6 +579,7 @@ void goc__sysmon_wake(void);
 
 /* ---------------------------------------------------------- preempt.c */
 void goc__preempt_m(M *m);     /* signal m to preempt its G if safe */
+extern _Atomic uint64_t goc__preempt_signals;  /* SIGURGs sent (/debug/goc) */
 void goc__preempt_init(void);
 
 /* ------------------------------------------------ time.c / netpoll.c

@@ -526,6 +526,32 @@ static void sput(struct sbuf *b, const char *fmt, ...)
         b->len += (size_t)k;
 }
 
+/* Gs parked on the poller (W_IO_WAIT: a read, write, accept or
+ * goc_wait_fd) and the stack bytes reserved by live Gs (a stack's size, as
+ * Go's stack_inuse; only touched pages are resident).  Read as scheddetail
+ * reads other Gs: without their owners, a value may be a moment stale. */
+struct gcounts { long long iowait; unsigned long long stack_bytes; };
+
+static struct gcounts gcounts(void)
+{
+    struct gcounts c = { 0, 0 };
+    goc__allg_lock();
+    RACY_READS_BEGIN();
+    for (size_t i = 0; i < goc__allglen; i++) {
+        G *gp = goc__allgs[i];
+        uint32_t st = atomic_load(&gp->status);
+        if (st == G_DEAD)
+            continue;
+        if (st == G_WAITING && gp->waitreason == W_IO_WAIT)
+            c.iowait++;
+        if (gp->stack)
+            c.stack_bytes += goc__stack_bytes(gp->stack);
+    }
+    RACY_READS_END();
+    goc__allg_unlock();
+    return c;
+}
+
 int goc_debug_stats(char *buf, size_t n)
 {
     struct sbuf b = { buf, n, 0 };
@@ -548,6 +574,15 @@ int goc_debug_stats(char *buf, size_t n)
     sput(&b, "# HELP goc_sched_syscall_goroutines Gs between goc_syscall_enter and exit.\n"
              "# TYPE goc_sched_syscall_goroutines gauge\ngoc_sched_syscall_goroutines %d\n",
          atomic_load(&goc__sched.nsyscall));
+    struct gcounts gc = gcounts();
+    sput(&b, "# HELP goc_netpoll_waiting_goroutines Gs parked on the poller (socket I/O, goc_wait_fd).\n"
+             "# TYPE goc_netpoll_waiting_goroutines gauge\ngoc_netpoll_waiting_goroutines %lld\n",
+         gc.iowait);
+    sput(&b, "# HELP goc_stack_inuse_bytes Stack bytes reserved by live goroutines (touched pages are resident).\n"
+             "# TYPE goc_stack_inuse_bytes gauge\ngoc_stack_inuse_bytes %llu\n", gc.stack_bytes);
+    sput(&b, "# HELP goc_sched_preempt_signals_total Asynchronous preemptions: SIGURG sent to a thread whose goroutine ran 10 ms.\n"
+             "# TYPE goc_sched_preempt_signals_total counter\ngoc_sched_preempt_signals_total %llu\n",
+         (unsigned long long)atomic_load_explicit(&goc__preempt_signals, memory_order_relaxed));
     sput(&b, "# HELP goc_sched_revoked_total Ps taken from threads blocked in a call nobody annotated.\n"
              "# TYPE goc_sched_revoked_total counter\ngoc_sched_revoked_total %llu\n",
          (unsigned long long)atomic_load(&goc__sched.nrevoked));

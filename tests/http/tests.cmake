@@ -4,4 +4,5 @@
 if(TARGET goc_http)
   goc_add_test(http_listen ${CMAKE_CURRENT_LIST_DIR}/http_listen.c LIB goc_http TIMEOUT 60)
   goc_add_test(http_file   ${CMAKE_CURRENT_LIST_DIR}/http_file.c   LIB goc_http TIMEOUT 60)
+  goc_add_test(http_run_args ${CMAKE_CURRENT_LIST_DIR}/http_run_args.c LIB goc_http TIMEOUT 60)
 endif()
