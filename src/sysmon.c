@@ -301,12 +301,14 @@ static void *sysmon(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, NULL);
     int64_t delay = 0, idle = 0, lasttrace = 0;
+    int netidle = 0;   /* rounds in a row that found every P idle beside a
+                          netpoll wait */
     for (;;) {
         if (idle == 0)
             delay = 20;
         else if (idle > 50)
             delay *= 2;      /* start doubling after 1 ms of nothing */
-        if (delay > 10 * 1000)
+        if (delay > 10 * 1000 || netidle > 0)
             delay = 10 * 1000;
         goc__usleep(delay);
         goc__sysmon_startm();
@@ -315,12 +317,15 @@ static void *sysmon(void *arg)
          * a gap of microseconds between scheduler rounds: a deep sleep
          * there would be ended by the next round's pidleget, a futex wake
          * and two context switches per round (0.03 per request on the
-         * pinned HTTP benchmark), and restart the 20 us polling.  So sysmon
-         * sleeps deeply beside a netpoll wait only after a second of
-         * finding nothing to do (idle > 150 rounds, the last ones 10 ms). */
-        bool netwait = atomic_load(&goc__sched.lastpoll) == 0 && idle <= 150;
-        if (goc__debug.schedtrace_ms <= 0 && !netwait &&
-            atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs)) {
+         * pinned HTTP benchmark), and restart the 20 us polling.  So beside
+         * a netpoll wait sysmon first looks again every 10 ms (nothing runs
+         * for it to watch), and sleeps deeply once 10 looks in a row found
+         * every P idle: an idle server, not a gap under load. */
+        bool allidle = atomic_load(&goc__sched.npidle) == atomic_load(&goc__gomaxprocs);
+        bool netwait = allidle && atomic_load(&goc__sched.lastpoll) == 0 &&
+                       netidle < 10;
+        netidle = netwait ? netidle + 1 : 0;
+        if (goc__debug.schedtrace_ms <= 0 && !netwait && allidle) {
             goc__lock(&goc__sched.lock);
             /* A P beyond gomaxprocs in a blocking call is not idle: it is
              * ours to kill (goc_syscall_enter wakes us for one under this
