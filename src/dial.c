@@ -97,7 +97,7 @@ static int connect_one(int family, int socktype, const struct sockaddr *sa,
     err = deadline ? goc__pd_set_deadline(pd, 0, deadline) : 0;
     if (err == 0 && !watch_set(w, fd))
         err = -ECANCELED;
-    if (err == 0 && goc__uring_on && goc__getg() != NULL) {
+    if (err == 0 && goc__net_use_ring(pd)) {
         /* The connect completes in the ring (netpoll_uring.c); a ring that
          * cannot (-EINVAL, -EOPNOTSUPP) leaves it to connect(2). */
         err = (int)goc__uring_io(pd, GOC_URING_CONNECT, fd, (void *)sa, len);

@@ -96,16 +96,6 @@ static void set_nodelay(int fd)
                                                on a Unix socket: harmless */
 }
 
-/* The io_uring poller serves this call (netpoll_uring.c): a socket's
- * read that would wait, and every socket write, go through the ring as
- * RECV / SEND / SENDMSG.  Not for a foreign thread (no M of its own would
- * submit for it), nor once a RECV said the fd is no socket. */
-static inline bool use_ring(goc_pd *pd)
-{
-    return goc__uring_on && !atomic_load_explicit(&pd->noring, memory_order_relaxed) &&
-           !pd->dgram && goc__getg() != NULL;
-}
-
 /* ---------------------------------------------------------------- listen */
 
 int goc__net_bind(int family, int socktype, const struct sockaddr *sa,
@@ -205,7 +195,7 @@ int goc__net_accept(goc_pd *pd, int listen_fd)
         case ECONNABORTED:      /* the peer gave up: take the next one */
             continue;
         case EAGAIN:
-            if (use_ring(pd)) {
+            if (goc__net_use_ring(pd)) {
                 ring = true;
                 continue;
             }
@@ -269,7 +259,7 @@ ssize_t goc__net_read(goc_pd *pd, int fd, void *buf, size_t n)
                 break;
         }
         skip = false;
-        if (use_ring(pd)) {
+        if (goc__net_use_ring(pd)) {
             /* The read completes in the ring (the data, EOF or an error). */
             r = goc__uring_io(pd, GOC_URING_RECV, fd, buf, n);
             if (r != -ENOTSOCK)
@@ -306,7 +296,7 @@ ssize_t goc__net_write(goc_pd *pd, int fd, const void *buf, size_t n,
     *done = 0;
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
-    bool ring = use_ring(pd);
+    bool ring = goc__net_use_ring(pd);
     while (err == 0 && *done < n) {
         ssize_t r = ring ? goc__uring_io(pd, GOC_URING_SEND, fd,
                                          (char *)p + *done, n - *done)
@@ -451,7 +441,7 @@ ssize_t goc__net_writev(goc_pd *pd, int fd, const struct iovec *iov,
     bool sock = true;
     goc_mutex_lock(&pd->wmu);
     ssize_t err = goc__pd_prepare(pd, 'w');
-    bool ring = use_ring(pd);
+    bool ring = goc__net_use_ring(pd);
     while (err == 0 && *done < (size_t)total) {
         ssize_t r = wv_round(ring ? pd : NULL, fd, iov, iovcnt, i, off, &sock,
                              false);

@@ -20,6 +20,16 @@
 #include "runtime.h"
 #include "netpoll.h"
 
+/* The io_uring poller serves this call (netpoll_uring.c): a socket's
+ * read that would wait, every socket write, an accept that would wait and
+ * a connect go through the ring.  Not for a foreign thread (no M of its
+ * own would submit for it), nor once a RECV said the fd is no socket. */
+static inline bool goc__net_use_ring(goc_pd *pd)
+{
+    return goc__uring_on && !atomic_load_explicit(&pd->noring, memory_order_relaxed) &&
+           !pd->dgram && goc__getg() != NULL;
+}
+
 /* "host:port", "[v6]:port" or ":port" split; the port is numeric. */
 typedef struct goc_addr_spec {
     char host[256];

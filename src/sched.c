@@ -2052,9 +2052,6 @@ int32_t goc__mcount(void) { return (int32_t)goc__sched.mnext; }
 
 /* ------------------------------------------------------- checkdead */
 
-/* sched.lock held.  Called when an M goes idle: if no M runs any G and no
- * G can be woken by a timer, the network, a blocking call or a foreign
- * thread, every goroutine is asleep forever. */
 /* Go's incidlelocked: sysmon counts itself as a running M (v = -1) while
  * it holds Gs on their way to a run queue; back (+1) it checks again. */
 void goc__incidlelocked(int32_t v)
@@ -2066,6 +2063,9 @@ void goc__incidlelocked(int32_t v)
     goc__unlock(&goc__sched.lock);
 }
 
+/* sched.lock held.  Called when an M goes idle: if no M runs any G and no
+ * G can be woken by a timer, the network, a blocking call or a foreign
+ * thread, every goroutine is asleep forever. */
 void goc__checkdead(void)
 {
     if (atomic_load(&goc__sched.main_done) || !atomic_load(&main_started))
