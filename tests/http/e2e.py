@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 SERVER = None
 FAILS = []
@@ -1284,6 +1285,7 @@ def main(groups=None):
             groups[g]()
         except Exception as e:          # a crash in a group is a failure, not a hang
             check(False, "%s raised %r" % (g, e))
+            traceback.print_exc(file=sys.stdout)
         print("group %s: %.1fs" % (g, time.time() - t0), flush=True)
     if FAILS:
         print("%d FAILED" % len(FAILS))

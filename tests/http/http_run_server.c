@@ -56,7 +56,9 @@ static void spin_page(goc_http_response *w, goc_http_request *r, void *arg)
         for (int i = 0; i < 1000000; i++)
             x += (unsigned long)i;
         clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+    /* in ns: a whole-ms difference of tv_nsec rounds a negative part
+     * towards zero and would stop the loop up to 1 ms early */
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) < ms * 1000000LL);
     goc_http_printf(w, "spun %lu\n", (unsigned long)x);
 }
 

@@ -148,7 +148,8 @@ def t_metrics():
         h = "goc_http_request_duration_seconds"
         check(delta(h + "_count") == 11, "histogram count moved by 11 (%s)" % delta(h + "_count"))
         check(m1[h + "_count"] == m1[h + '_bucket{le="+Inf"}'], "+Inf bucket == count")
-        check(delta(h + "_sum") >= 0.330, "histogram sum took the 30 ms sleep and 300 ms spin")
+        check(delta(h + "_sum") >= 0.330,
+              "histogram sum took the 30 ms sleep and 300 ms spin (%.6f s)" % delta(h + "_sum"))
         check(delta(h + '_bucket{le="0.025"}') <= 9, "the 30 ms and 300 ms requests are above 25 ms")
         check(delta(h + '_bucket{le="0.25"}') <= 10, "the 300 ms request is above 250 ms")
         # the sanitizer builds preempt cooperatively only (no SIGURG)
@@ -235,8 +236,8 @@ def alive(pid):
     try:        # a zombie is dead for us: reaped by nobody while ours runs
         with open("/proc/%d/stat" % pid) as f:
             return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
+    except (FileNotFoundError, ProcessLookupError):
+        return False            # reaped between the kill and the read (ESRCH)
 
 
 def serving_pids(p, n):
@@ -257,7 +258,9 @@ class Load:
     def __init__(self, port):
         self.port, self.n, self.errors, self.stop = port, 0, [], threading.Event()
         self.lock = threading.Lock()
-        self.ts = [threading.Thread(target=self._run) for _ in range(4)]
+        # daemon: a group that fails before end() must not keep the
+        # driver alive until ctest's timeout
+        self.ts = [threading.Thread(target=self._run, daemon=True) for _ in range(4)]
         for t in self.ts:
             t.start()
 
@@ -296,6 +299,9 @@ def t_workers():
 
         # a worker that dies is restarted (its slot's socket stays open)
         victim = sorted(pids)[0]
+        if not check(alive(victim), "worker %d alive before the kill (stderr %r)"
+                     % (victim, p.err[-5:])):
+            return
         os.kill(victim, signal.SIGKILL)
         m = p.line(r"serving (\d+) (\d+)", timeout=10)
         check(m and int(m.group(1)) not in pids, "a killed worker is replaced")
@@ -305,8 +311,15 @@ def t_workers():
               "the supervisor logs the death")
 
         # SIGHUP under load: every worker replaced, no request fails
+        if not check(p.p.poll() is None, "the supervisor still runs (exit %r, stderr %r)"
+                     % (p.p.returncode, p.err[-5:])):
+            return
         load = Load(port)
         time.sleep(0.5)
+        if not check(p.p.poll() is None, "the supervisor still runs under load (exit %r, "
+                     "stderr %r)" % (p.p.returncode, p.err[-5:])):
+            load.end()
+            return
         os.kill(sup, signal.SIGHUP)
         new, _ = serving_pids(p, 2)
         end = time.time() + 15
