@@ -141,8 +141,10 @@ static void signals_stop(const struct sigaction *old)
 {
     for (int i = 0; i < NHANDLED; i++)
         sigaction(handled[i], &old[i], NULL);
+    /* Only the write end: the reader sees EOF and ends; the caller closes
+     * the read end after waiting for it (closing it under a reader in
+     * read() raced, TSan in CI). */
     close(atomic_exchange(&sig_pipe_w, -1));
-    goc_close(sig_pipe_r);              /* wakes the reader: -EBADF */
 }
 
 enum { EV_SIGNAL, EV_READY, EV_EXIT, EV_SERVED, EV_CTL_GONE };
@@ -161,7 +163,7 @@ typedef struct reader {
 } reader;
 
 /* Goroutine: the self-pipe's bytes as EV_SIGNAL events until
- * signals_stop closes it. */
+ * signals_stop closes the write end (EOF). */
 static void signal_reader(void *arg)
 {
     reader *rd = arg;
@@ -822,6 +824,7 @@ int goc_http_server_run(goc_http_server *s, const char *addr)
 stop_signals:
     signals_stop(old);
     goc_wg_wait(&rd.done);
+    goc_close(sig_pipe_r);
 free_chan:
     goc_chan_free(rd.ev);
 inactive:
