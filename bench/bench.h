@@ -17,6 +17,7 @@ int bench_timers(int argc, char **argv);
 int bench_parked(int argc, char **argv);
 int bench_million(int argc, char **argv);   /* twin: anchors/million.go */
 int bench_after(int argc, char **argv);     /* twin: anchors/after.go */
+int bench_floor(int argc, char **argv);     /* no twin: machine figures */
 
 /* Go-style flags: -name value or -name=value.  Returns def when absent;
  * exits with a message on a malformed value. */

@@ -24,7 +24,7 @@ static const struct {
     {"buffered", bench_buffered}, {"select", bench_select},
     {"mutex", bench_mutex},       {"timers", bench_timers},
     {"parked", bench_parked},     {"million", bench_million},
-    {"after", bench_after},
+    {"after", bench_after},       {"floor", bench_floor},
 };
 
 long bench_rss_kib(void)
@@ -102,6 +102,6 @@ int main(int argc, char **argv)
             return cmds[i].fn(argc - 2, argv + 2);
         }
     }
-    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked|million|after [flags]\n");
+    fprintf(stderr, "usage: goc-bench spawn|yield|parallel|pingpong|buffered|select|mutex|timers|parked|million|after|floor [flags]\n");
     return 2;
 }
