@@ -256,7 +256,7 @@ struct goc_m {
     void           (*mcall_fn)(G *gp);  /* action g0 runs after a switch */
     G               *resume;      /* run next, before findrunnable */
     G               *mcall_g;     /* the G that last switched to g0 */
-    void           (*pending_fn)(G *gp); /* direct switch: predecessor's */
+    void           (*pending_fn)(M *m, G *gp); /* direct switch: predecessor's */
     G               *pending_g;   /* action, run by whoever resumes next */
     bool             resume_fresh;/* resume starts a new time slice */
     bool           (*waitunlockf)(G *gp, void *arg);

@@ -370,12 +370,12 @@ static inline void switch_to_g(M *m, G *gp)
  * resumes next on this M; every resume point runs it first. */
 static inline void run_pending(M *m)
 {
-    void (*fn)(G *) = m->pending_fn;
+    void (*fn)(M *, G *) = m->pending_fn;
     if (fn) {
         G *gp = m->pending_g;
         m->pending_fn = NULL;
         m->pending_g = NULL;
-        fn(gp);
+        fn(m, gp);
     }
 }
 
@@ -427,7 +427,7 @@ static inline void make_curg(M *m, G *gp)
 
 /* G -> G without g0 (a park whose successor is already known): the
  * successor runs fn(gp) first, once gp is off its stack. */
-static void direct_switch(M *m, G *gp, G *next, void (*fn)(G *gp))
+static void direct_switch(M *m, G *gp, G *next, void (*fn)(M *m, G *gp))
 {
     save_errno(m, gp);
     m->pending_fn = fn;
@@ -914,7 +914,7 @@ NO_TSAN_FRAME void goc__gstart(void)
 /* -------------------------------------------------- parking, readying */
 
 static void park_m(G *gp);
-static void park_pending(G *gp);
+static void park_pending(M *m, G *gp);
 
 /* The G findrunnable would pick right now when it is simply this P's
  * runnext (a G the parking one just readied, with a stack), taken here so
@@ -1135,21 +1135,20 @@ static void park_m(G *gp)
 /* The start of a direct switch's pending action (it runs on the
  * successor's stack; the M's curg is the successor): gp, now off its
  * stack, leaves G_RUNNING for to and its M, and its canary is checked.
- * The M. */
-static inline M *pending_off(G *gp, uint32_t to)
+ * run_pending hands the action the M it runs on (the resume point has just
+ * read it), so the action needs no goc__getm of its own. */
+static inline void pending_off(G *gp, uint32_t to)
 {
-    M *m = goc__getm();
     casgstatus(gp, G_RUNNING, to);
     atomic_store_explicit(&gp->m, NULL, memory_order_relaxed);
     if (unlikely(!goc__stack_check_canary(gp->stack)))
         goc__stack_overflow(gp);
-    return m;
 }
 
 /* park_m's work for a G that switched directly to its successor. */
-static void park_pending(G *gp)
+static void park_pending(M *m, G *gp)
 {
-    M *m = pending_off(gp, G_WAITING);
+    pending_off(gp, G_WAITING);
     bool (*fn)(G *, void *) = m->waitunlockf;
     void *arg = m->waitlock;
     m->waitunlockf = NULL;
@@ -1264,9 +1263,9 @@ static G *yield_successor(P *pp, int *why)
 
 /* The yielder, off its stack (run by its successor), queued (yield_put)
  * where an idle P may take it. */
-static void yield_pending(G *gp)
+static void yield_pending(M *m, G *gp)
 {
-    M *m = pending_off(gp, G_RUNNABLE);
+    pending_off(gp, G_RUNNABLE);
     yield_put(m->p, gp);
     if (atomic_load_explicit(&goc__sched.npidle, memory_order_relaxed) != 0)
         goc__wakep();
@@ -1287,8 +1286,13 @@ void goc_yield(void)
         return;
     }
     /* Fast paths: switch straight to the successor, or go on when there
-     * is none; a new time slice either way (sysmon's request is met). */
-    m = enter_with_p();
+     * is none; a new time slice either way (sysmon's request is met).
+     * m is this thread's M already (no second goc__getm on the path). */
+    goc__enter(m);
+    if (unlikely(m->pless)) {
+        goc__leave(m);
+        m = enter_with_p();
+    }
     P *pp = m->p;
     int why;
     G *next = yield_successor(pp, &why);
