@@ -9,6 +9,13 @@ This script supplies the two counts.
 
     scripts/opcount.py [--goc build/bench/goc-bench] [--n 20000] BENCH [BENCH...]
     e.g. scripts/opcount.py pingpong buffered select mutex yield
+    scripts/opcount.py --max mutex=2 --max pingpong=12 mutex pingpong
+
+--max BENCH=N makes it a check (ctest valgrind.opcount_budget): exit 1 if
+BENCH executes more than N locked instructions per operation (+0.25 for
+the occasional park or preemption that differencing does not cancel);
+--max-instr BENCH=N does the same for all instructions (no slack: give N
+with the margin you want).
 
 Each benchmark runs twice at GOC_MAXPROCS=1, with -n N and -n 2N; the
 difference divided by N removes start-up and tear-down, leaving the cost of
@@ -158,8 +165,24 @@ def main():
     ap.add_argument("--goc", default=os.path.join(ROOT, "build/bench/goc-bench"))
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--top", type=int, default=8)
+    ap.add_argument("--max", action="append", default=[], metavar="BENCH=N",
+                    help="fail if BENCH has more than N locked instructions per op")
+    ap.add_argument("--max-instr", action="append", default=[], metavar="BENCH=N",
+                    help="fail if BENCH has more than N instructions per op")
     ap.add_argument("bench", nargs="+")
     a = ap.parse_args()
+    def budgets(items, flag):
+        out = {}
+        for m in items:
+            name, _, n = m.partition("=")
+            try:
+                out[name] = float(n)
+            except ValueError:
+                ap.error("%s wants BENCH=N, got %r" % (flag, m))
+        return out
+    budget = budgets(a.max, "--max")
+    ibudget = budgets(a.max_instr, "--max-instr")
+    failed = []
     with tempfile.TemporaryDirectory() as tmp:
         for b in a.bench:
             i1, l1 = run_callgrind(a.goc, b, a.n, tmp)
@@ -169,12 +192,18 @@ def main():
             ti = sum(di.values()) / a.n
             tl = sum(dl.values()) / a.n
             print("%s instructions_per_op=%.1f locked_per_op=%.2f" % (b, ti, tl))
+            if b in budget and tl > budget[b] + 0.25:
+                failed.append("%s: %.2f locked instructions per op, budget %g" % (b, tl, budget[b]))
+            if b in ibudget and ti > ibudget[b]:
+                failed.append("%s: %.1f instructions per op, budget %g" % (b, ti, ibudget[b]))
             for (ob, fn), v in sorted(dl.items(), key=lambda kv: -kv[1])[:a.top]:
                 if v / a.n < 0.05:
                     break
                 print("  locked %5.2f/op  %s" % (v / a.n, fn))
             for (ob, fn), v in sorted(di.items(), key=lambda kv: -kv[1])[:a.top]:
                 print("  instr %6.1f/op  %s" % (v / a.n, fn))
+    if failed:
+        sys.exit("opcount: over budget:\n  " + "\n  ".join(failed))
 
 
 if __name__ == "__main__":
