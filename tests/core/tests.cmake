@@ -129,6 +129,15 @@ endif()
 # Unannotated blocking calls (read, sleep, pthread_mutex_lock) at P=1: sysmon
 # hands the blocked thread's P on (sysmon.c, REVOKE_* in runtime.h).
 goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
+# system(3) and popen(3) from goroutines: fork/exec and an unannotated
+# waitpid on the runtime's threads, the children's signal state, and the
+# P handed on while one waits.  Native only: under qemu-user a child forked
+# from a threaded program can stop for good inside qemu before its exec
+# (seen at P=8: the forked qemu process waits on a futex, the parent in
+# waitpid), a limit of the emulator, not of the runtime.
+if(NOT CMAKE_CROSSCOMPILING)
+  goc_add_test(child_process ${d}/child_process.c TIMEOUT 60 PROCS 1 2 8)
+endif()
 goc_add_test(stack_size ${d}/stack_size.c TIMEOUT 60)
 goc_add_test(yield_preempted ${d}/yield_preempted.c TIMEOUT 60 PROCS 1 2)
 goc_add_test(pless_park ${d}/pless_park.c TIMEOUT 60 PROCS 1 2)
