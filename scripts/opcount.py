@@ -35,13 +35,6 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# goc-bench's flag for "operations" per benchmark, and how many operations
-# one -n unit is (mutex and yield split n over their goroutines; n is the
-# total either way).
-OPS_FLAG = {"pingpong": "n", "buffered": "n", "select": "n", "mutex": "n",
-            "yield": "n", "spawn": "n"}
-
-
 def locked_addrs(path, cache={}):
     """Addresses (file-relative, as callgrind reports them for a PIE or a
     shared object) of locked instructions in an ELF file."""
@@ -91,7 +84,7 @@ def run_callgrind(goc, bench, n, tmp):
     cmd = ["valgrind", "--tool=callgrind", "--dump-instr=yes",
            "--compress-pos=no", "--compress-strings=no",
            "--callgrind-out-file=" + outf, goc, bench,
-           "-" + OPS_FLAG.get(bench, "n"), str(n)]
+           "-n", str(n)]   # every counted benchmark's n is its operations
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("opcount: %s failed:\n%s" % (" ".join(cmd), r.stderr[-2000:]))

@@ -133,8 +133,8 @@ goc_add_test(blocked_call ${d}/blocked_call.c TIMEOUT 60 PROCS 1 2)
 # waitpid on the runtime's threads, the children's signal state, and the
 # P handed on while one waits.  Native only: under qemu-user a child forked
 # from a threaded program can stop for good inside qemu before its exec
-# (seen at P=8: the forked qemu process waits on a futex, the parent in
-# waitpid), a limit of the emulator, not of the runtime.
+# (seen at P=8: the forked children still ran the qemu binary, the parent
+# waited in waitpid), a limit of the emulator, not of the runtime.
 if(NOT CMAKE_CROSSCOMPILING)
   goc_add_test(child_process ${d}/child_process.c TIMEOUT 60 PROCS 1 2 8)
 endif()
