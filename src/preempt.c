@@ -185,6 +185,7 @@ void goc__preempt_m(M *m)
 }
 
 _Atomic uint64_t goc__preempt_signals;
+_Atomic uint64_t goc__preempt_dropped;
 
 void goc__preempt_init(void)
 {

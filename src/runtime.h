@@ -189,8 +189,10 @@ goc_stack *goc__stack_alloc(P *pp, int cls);
 void       goc__stack_free(P *pp, goc_stack *s);
 void       goc__stack_flush(P *pp);      /* P going away: cache to pool */
 bool       goc__stack_check_canary(goc_stack *s); /* false: overflowed */
-/* If addr is in a guard region, the G whose stack it guards, else NULL. */
-G         *goc__stack_owner_of(void *addr);
+/* If addr is in a guard region or less than 'above' bytes above one, the
+ * G whose stack it guards ((G *)-1: a stack with no owner recorded yet),
+ * else NULL.  Async-signal-safe (reads only). */
+G         *goc__stack_owner_of(void *addr, size_t above);
 
 /* ------------------------------------------------------------------- G */
 struct goc_g {
@@ -580,6 +582,9 @@ void goc__sysmon_wake(void);
 /* ---------------------------------------------------------- preempt.c */
 void goc__preempt_m(M *m);     /* signal m to preempt its G if safe */
 extern _Atomic uint64_t goc__preempt_signals;  /* SIGURGs sent (/debug/goc) */
+/* SIGURGs whose frame did not fit below a G near the bottom of its stack
+ * (trace.c's SIGSEGV handler drops them; the G is preempted later). */
+extern _Atomic uint64_t goc__preempt_dropped;
 void goc__preempt_init(void);
 
 /* ------------------------------------------------ time.c / netpoll.c

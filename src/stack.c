@@ -457,7 +457,7 @@ bool goc__stack_check_canary(goc_stack *s)
     return use_guard_madvise || *(volatile uint64_t *)s->lo == CANARY;
 }
 
-G *goc__stack_owner_of(void *addr)
+G *goc__stack_owner_of(void *addr, size_t above)
 {
     char *a = addr;
     size_t n = atomic_load_explicit(&pool.nchunks, memory_order_acquire);
@@ -469,8 +469,7 @@ G *goc__stack_owner_of(void *addr)
         size_t off = (size_t)(a - base) % slot_size;
         char *slot = a - off;
         goc_stack *s = (goc_stack *)(slot + slot_size - 64);
-        /* In the guard, or within a page above it (canary fallback). */
-        if (off < GUARD_SIZE + 4096)
+        if (off < GUARD_SIZE + above)
             return s->owner ? s->owner : (G *)-1;
         return NULL;
     }

@@ -29,10 +29,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "runtime.h"
+
+#ifndef AT_MINSIGSTKSZ
+#define AT_MINSIGSTKSZ 51     /* Linux 4.18 (arm64), 5.14 (x86) */
+#endif
 
 static const char *const reasons[W_NREASONS] = {
     [W_ZERO] = "",
@@ -440,13 +445,64 @@ static void chain(int sig, siginfo_t *si, void *uc, struct sigaction *old)
         old->sa_handler(sig);
         return;
     }
-    /* Default action: restore it and let the fault happen again. */
+    /* Default action: restore it and let the fault happen again.  A
+     * SIGSEGV that no instruction will raise again (sent by kill, or the
+     * kernel's report of a signal it could not deliver) is raised again
+     * here: it is blocked until this handler returns, then kills. */
     signal(sig, SIG_DFL);
+    if (si->si_code <= 0 || si->si_code == SI_KERNEL)
+        raise(sig);
+}
+
+/* Room a signal frame needs below the interrupted stack pointer: the
+ * kernel's AT_MINSIGSTKSZ (the saved register file and siginfo; 3.4 KiB
+ * with AVX-512), twice over for the red zone, alignment and margin.  Set
+ * by goc__signals_init. */
+static size_t sigframe_room = 2 * 2048;
+
+static uintptr_t interrupted_sp(void *ucv)
+{
+    ucontext_t *uc = ucv;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* The preemption signal runs on the G's own stack (preempt.c).  With the
+ * stack pointer less than a frame above the guard, the kernel cannot write
+ * that frame; it drops the signal and sends the thread a SIGSEGV of its
+ * own instead (SI_KERNEL, no fault address).  The program is within its
+ * stack, so the preemption is dropped: the M's one-signal-in-flight flag
+ * is cleared and sysmon asks again in 10 ms, when the G has likely climbed
+ * back up.  True if that is what happened. */
+static bool drop_preemption(void)
+{
+    M *m = goc__getm();
+    if (m == NULL || atomic_exchange(&m->signal_pending, 0) == 0)
+        return false;
+    atomic_fetch_add_explicit(&goc__preempt_dropped, 1, memory_order_relaxed);
+    return true;
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
-    G *owner = goc__stack_owner_of(si->si_addr);
+    /* A fault in a guard, or in the page above it (the canary fallback). */
+    G *owner = goc__stack_owner_of(si->si_addr, 4096);
+    if (owner == NULL && sig == SIGSEGV && si->si_code == SI_KERNEL) {
+        /* No fault address: perhaps a signal whose frame did not fit. */
+        owner = goc__stack_owner_of((void *)interrupted_sp(uc), sigframe_room);
+        if (owner != NULL && drop_preemption())
+            return;
+        /* Another signal (a program's handler without SA_ONSTACK) cannot
+         * run on this G's stack at all: it has overflowed. */
+        if (owner != NULL)
+            say(2, "runtime: a signal's frame does not fit on the goroutine's stack\n");
+    }
     if (owner != NULL) {
         if (owner == (G *)-1)
             owner = goc__getg();
@@ -497,6 +553,9 @@ void goc__signals_init(void)
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     sa.sa_sigaction = on_segv;
+    unsigned long minsig = getauxval(AT_MINSIGSTKSZ);
+    if (minsig > 2048)
+        sigframe_room = 2 * minsig;
     sigaction(SIGSEGV, &sa, &old_segv);
     sigaction(SIGBUS, &sa, &old_bus);
     /* SIGQUIT dumps, as Go, unless the program already handles it.  An
@@ -583,6 +642,9 @@ int goc_debug_stats(char *buf, size_t n)
     sput(&b, "# HELP goc_sched_preempt_signals_total Asynchronous preemptions: SIGURG sent to a thread whose goroutine ran 10 ms.\n"
              "# TYPE goc_sched_preempt_signals_total counter\ngoc_sched_preempt_signals_total %llu\n",
          (unsigned long long)atomic_load_explicit(&goc__preempt_signals, memory_order_relaxed));
+    sput(&b, "# HELP goc_sched_preempt_dropped_total Preemption signals dropped: the goroutine ran too near the bottom of its stack for the signal's frame.\n"
+             "# TYPE goc_sched_preempt_dropped_total counter\ngoc_sched_preempt_dropped_total %llu\n",
+         (unsigned long long)atomic_load_explicit(&goc__preempt_dropped, memory_order_relaxed));
     sput(&b, "# HELP goc_sched_revoked_total Ps taken from threads blocked in a call nobody annotated.\n"
              "# TYPE goc_sched_revoked_total counter\ngoc_sched_revoked_total %llu\n",
          (unsigned long long)atomic_load(&goc__sched.nrevoked));

@@ -56,6 +56,9 @@ if(NOT GOC_SANITIZE)
   # sysmon's deep sleep (every P idle) ends when a P leaves the idle list.
   goc_add_test(preempt_after_idle ${d}/preempt_after_idle.c TIMEOUT 30 PROCS 1 2)
   goc_add_test(preempt_oslock ${d}/preempt_oslock.c TIMEOUT 30)
+  # A preemption signal whose frame cannot fit below a goroutine running
+  # near the bottom of its stack: dropped, not a SIGSEGV death.
+  goc_add_test(preempt_stack_edge ${d}/preempt_stack_edge.c TIMEOUT 30)
   goc_add_test(preempt_malloc ${d}/preempt_malloc.c TIMEOUT 30)
   # Linked -static, libc is the program's text: the signal can stop a G
   # inside malloc.  Only where a static libc is installed.
