@@ -1,13 +1,18 @@
 /*
  * os_linux.c — what the scheduler asks of the OS: how many CPUs the process
- * may use (Go 1.25's defaultGOMAXPROCS) and each thread's stack bounds.
+ * may use (Go 1.25's defaultGOMAXPROCS), each thread's stack bounds, and a
+ * thread's run state from /proc (for sysmon).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "runtime.h"
 
@@ -88,4 +93,105 @@ void goc__m_stackbounds(M *m)
         pthread_attr_getstack(&attr, &m->g0lo, &m->g0size);
         pthread_attr_destroy(&attr);
     }
+}
+
+/* ------------------------------------------------------- thread state
+ * sysmon asks the kernel whether a thread runs or sleeps in a call
+ * (/proc/self/task/TID/stat), at any moment.  An open(2) there would take
+ * the process's lowest free fd number for a few microseconds: a program
+ * that closes fd N and then opens a file (or checks that N is closed,
+ * or relies on "close(1); open(log)" making the log stdout) would now and
+ * then find N taken by the runtime, or its new file on another number.
+ * Go's runtime opens nothing in the background; neither may goc.
+ *
+ * So the reads are done by a helper thread with a file table of its own:
+ * it starts with close_range(0, ~0, CLOSE_RANGE_UNSHARE) (Linux 5.9),
+ * which gives it a private, empty table (no copy of the program's fds,
+ * so none is held open by it), and then only opens, reads and closes
+ * /proc files there, by raw system calls (no sanitizer fd bookkeeping: its
+ * fd numbers are not the process's).  sysmon hands it a tid and sleeps on
+ * a note until the answer is back (two futex wake-ups a look, a few
+ * microseconds).  Where the kernel refuses close_range's unshare, the read
+ * is done in place, as before (the window above remains there).  Started
+ * by the first look; requests are serialized by ts.lock. */
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
+static struct {
+    goc_lock          lock;        /* one request at a time */
+    _Atomic int       mode;        /* 0 not started, 1 helper, -1 in place */
+    goc_note          req, done;
+    _Atomic int       tid;
+    _Atomic int       state;
+} ts;
+
+/* 'R', 'S', 'D', ...; 0 if unknown.  Raw system calls only. */
+static char read_state(int tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
+    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static void *state_reader(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL);
+    bool own = syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
+    atomic_store(&ts.mode, own ? 1 : -1);
+    goc__notewakeup(&ts.done);
+    if (!own)
+        return NULL;
+    for (;;) {
+        goc__notesleep(&ts.req);
+        goc__noteclear(&ts.req);
+        atomic_store(&ts.state, read_state(atomic_load(&ts.tid)));
+        goc__notewakeup(&ts.done);
+    }
+}
+
+static void state_reader_start(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    goc__noteclear(&ts.done);
+    if (pthread_create(&t, &attr, state_reader, NULL) == 0)
+        goc__notesleep(&ts.done);
+    else
+        atomic_store(&ts.mode, -1);
+    pthread_attr_destroy(&attr);
+}
+
+char goc__os_thread_state(int tid)
+{
+    goc__lock(&ts.lock);
+    if (atomic_load(&ts.mode) == 0)
+        state_reader_start();
+    char st;
+    if (atomic_load(&ts.mode) == 1) {
+        atomic_store(&ts.tid, tid);
+        goc__noteclear(&ts.done);
+        goc__notewakeup(&ts.req);
+        goc__notesleep(&ts.done);
+        st = (char)atomic_load(&ts.state);
+    } else {
+        st = read_state(tid);
+    }
+    goc__unlock(&ts.lock);
+    return st;
 }

@@ -100,18 +100,7 @@ static bool thread_on_cpu(P *pp, M *m)
  * the unwedge check (~10 us each). */
 static char thread_state(M *m)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)m->tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
-    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+    return goc__os_thread_state((int)m->tid);   /* os_linux.c: no fd here */
 }
 
 /* Without /proc the CPU clock decides alone. */

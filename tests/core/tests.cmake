@@ -41,6 +41,12 @@ goc_add_test(steal4 ${d}/steal.c TIMEOUT 60 LIB goc_rq4)
 goc_add_test(syscall_handoff ${d}/syscall_handoff.c TIMEOUT 60)
 goc_add_test(syscall_callback ${d}/syscall_callback.c TIMEOUT 60)
 goc_add_test(idle_cpu ${d}/idle_cpu.c TIMEOUT 60 PROCS 1 2)
+# sysmon's /proc reads take no fd number from the program's table.
+if(GOC_SANITIZE)
+  goc_add_test(fd_quiet ${d}/fd_quiet.c TIMEOUT 30 PROCS 2 8)
+else()
+  goc_add_test(fd_quiet ${d}/fd_quiet.c TIMEOUT 30)
+endif()
 if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
   # Signal preemption is off under sanitizers: nothing to interrupt there.
