@@ -54,16 +54,31 @@ class Server:
             raise RuntimeError("server said %r: %s" % (line, self.p.stderr.read()))
         self.port = int(m.group(1))
 
-    def stop(self):
+    def stop(self, dump=False):
+        err = None
+        if self.p.poll() is None and dump:
+            # A check failed with the server still up (a response that
+            # never came): SIGQUIT makes it print every goroutine's stack
+            # before it goes, so the failure can be read, not just seen.
+            os.kill(self.p.pid, signal.SIGQUIT)
+            try:
+                self.p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.p.poll() is not None:
+                err = self.p.stderr.read()
+                self.p.stderr.close()
+                print("server goroutines at the failure (SIGQUIT):\n" + err[-12000:], flush=True)
         if self.p.poll() is None:
             os.killpg(self.p.pid, signal.SIGKILL)
         self.p.wait(timeout=10)
         # A sanitizer build reports on stderr as it goes (the server is killed,
         # so no exit status carries it): a report anywhere is a failure.
-        if self.p.stderr and not self.p.stderr.closed:
+        if err is None and self.p.stderr and not self.p.stderr.closed:
             err = self.p.stderr.read()
-            self.err = err
             self.p.stderr.close()
+        if err is not None:
+            self.err = err
             m = re.search(r"(WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:).*", err)
             check(m is None, "sanitizer report from the server: %s" % (m.group(0) if m else ""))
             if m:
@@ -81,8 +96,8 @@ class Server:
     def __enter__(self):
         return self
 
-    def __exit__(self, *a):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        self.stop(dump=exc_type is not None and not isinstance(exc, KeyboardInterrupt))
 
 
 class Conn:
