@@ -445,12 +445,16 @@ static void chain(int sig, siginfo_t *si, void *uc, struct sigaction *old)
         old->sa_handler(sig);
         return;
     }
-    /* Default action: restore it and let the fault happen again.  A
-     * SIGSEGV that no instruction will raise again (sent by kill, or the
-     * kernel's report of a signal it could not deliver) is raised again
-     * here: it is blocked until this handler returns, then kills. */
+    /* A signal that no instruction will raise again: sent by kill, or the
+     * kernel's report of a signal it could not deliver. */
+    bool sent = si->si_code <= 0 || si->si_code == SI_KERNEL;
+    if (sent && !(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN)
+        return;   /* the program ignores it: so do we */
+    /* Default action: restore it and let the fault happen again; one that
+     * will not happen again is raised here (blocked until this handler
+     * returns, then it kills). */
     signal(sig, SIG_DFL);
-    if (si->si_code <= 0 || si->si_code == SI_KERNEL)
+    if (sent)
         raise(sig);
 }
 

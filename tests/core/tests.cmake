@@ -85,6 +85,13 @@ goc_add_fatal_test(deadlock ${d}/deadlock.c "fatal error: all goroutines are asl
 if(NOT GOC_SANITIZE)
   # Sanitizers own SIGSEGV and use bigger frames; the guard is checked in
   # the plain build.
+  # A sent SIGSEGV kills as without goc; an ignored one stays ignored.
+  # Native only, as the overflow tests: the child is forked, and qemu-user
+  # delivers the signals its own way.
+  if(NOT CMAKE_CROSSCOMPILING)
+    goc_add_test(segv_sent ${d}/segv_sent.c TIMEOUT 30 PROCS 2)
+    goc_add_test(segv_sent_ign ${d}/segv_sent.c TIMEOUT 30 PROCS 2 ARGS ign)
+  endif()
   goc_add_fatal_test(overflow ${d}/overflow.c "goroutine [0-9]+ stack overflow .*GOC_STACK=")
   # goc_go_stack's 2 MiB stack overflows: its guard, its size in the report.
   goc_add_fatal_test(overflow_class ${d}/overflow.c
