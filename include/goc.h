@@ -283,6 +283,29 @@ int64_t goc_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
  * already stopped, -EINVAL for an id goc_after_func never returned. */
 int goc_after_func_stop(int64_t id);
 
+/* ------------------------------------------------------------ signals -- */
+
+/* Go's os/signal.Notify: each arrival of signal sig is sent, as an int, on
+ * c, a channel of int (goc_chan_make(sizeof(int), cap)).  The send never
+ * blocks: give c a buffer; an arrival that finds it full is dropped for c,
+ * as in Go.  Several channels may take one signal and one channel several
+ * signals (a call each; a repeated call changes nothing).  Standard
+ * signals that arrive together may coalesce into one, as in any process.
+ * While at least one channel takes sig, the runtime handles it; the
+ * disposition it had before (the program's handler, default, ignore, or the
+ * runtime's SIGQUIT dump) comes back when the last one stops.  0, or
+ * -EINVAL (c NULL or not a channel of int; sig out of 1..64, SIGKILL,
+ * SIGSTOP, or one the runtime keeps: SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+ * SIGTRAP, SIGURG), -EAGAIN before goc_main, -ENOMEM, or -errno from
+ * sigaction (glibc's own signals 32 and 33).  The first call starts one
+ * goroutine that relays signals for the rest of the process; while it
+ * waits, "all goroutines are asleep" is not reported (a signal may come). */
+int goc_signal_notify(goc_chan *c, int sig);
+
+/* Go's signal.Stop: c gets no more signals once this returns.  0, or
+ * -ENOENT if c took none, -EINVAL for NULL. */
+int goc_signal_stop(goc_chan *c);
+
 /* --------------------------------------------- sync (zero value ready) -- */
 
 /* Complete types so they can live in structs and on stacks; the fields are

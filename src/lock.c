@@ -37,7 +37,25 @@ void goc__futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
      * sched.lock) must not hand the goroutine EAGAIN (errno_keep at P=8
      * under TSan). */
     int saved = errno;
+#if GOC_TSAN
+    /* ThreadSanitizer runs a signal's handler only when the thread next
+     * enters one of its interceptors: an idle M asleep here in a raw futex
+     * call would hold a process-directed signal (goc_signal_notify's) for
+     * as long as it sleeps.  So under TSan a sleep lasts at most 10 ms and
+     * then passes through one (usleep(0)); callers loop anyway. */
+    const int64_t cap = 10 * 1000 * 1000;
+    bool capped = ns < 0 || ns > cap;
+    if (capped) {
+        ts.tv_sec = 0;
+        ts.tv_nsec = cap;
+        tsp = &ts;
+    }
     syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    if (capped)
+        usleep(0);
+#else
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+#endif
     errno = saved;
 }
 

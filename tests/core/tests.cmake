@@ -41,6 +41,8 @@ goc_add_test(steal4 ${d}/steal.c TIMEOUT 60 LIB goc_rq4)
 goc_add_test(syscall_handoff ${d}/syscall_handoff.c TIMEOUT 60)
 goc_add_test(syscall_callback ${d}/syscall_callback.c TIMEOUT 60)
 goc_add_test(idle_cpu ${d}/idle_cpu.c TIMEOUT 60 PROCS 1 2)
+# goc_signal_notify / goc_signal_stop (Go's os/signal).
+goc_add_test(signal_notify ${d}/signal_notify.c TIMEOUT 60)
 # sysmon's /proc reads take no fd number from the program's table.
 if(GOC_SANITIZE)
   goc_add_test(fd_quiet ${d}/fd_quiet.c TIMEOUT 30 PROCS 2 8)
