@@ -302,8 +302,9 @@ int goc_after_func_stop(int64_t id);
  * waits, "all goroutines are asleep" is not reported (a signal may come). */
 int goc_signal_notify(goc_chan *c, int sig);
 
-/* Go's signal.Stop: c gets no more signals once this returns.  0, or
- * -ENOENT if c took none, -EINVAL for NULL. */
+/* Go's signal.Stop: c gets no more signals once this returns (call it
+ * before freeing c: a signal sent to a freed channel is a fatal error).
+ * 0, or -ENOENT if c took none, -EINVAL for NULL. */
 int goc_signal_stop(goc_chan *c);
 
 /* --------------------------------------------- sync (zero value ready) -- */
