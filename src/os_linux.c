@@ -113,14 +113,16 @@ void goc__m_stackbounds(M *m)
  * a note until the answer is back (two futex wake-ups a look, a few
  * microseconds).  Where the kernel refuses close_range's unshare, the read
  * is done in place, as before (the window above remains there).  Started
- * by the first look; requests are serialized by ts.lock. */
+ * with sysmon; requests are serialized by ts.lock.  Nothing here may
+ * malloc: sysmon must get through while a G preempted inside malloc holds
+ * its lock (raw system calls, snprintf of an int). */
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
 static struct {
     goc_lock          lock;        /* one request at a time */
-    _Atomic int       mode;        /* 0 not started, 1 helper, -1 in place */
+    _Atomic int       mode;        /* 0 not started or refused: in place; 1 helper */
     goc_note          req, done;
     _Atomic int       tid;
     _Atomic int       state;
@@ -150,7 +152,7 @@ static void *state_reader(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, NULL);
     bool own = syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
-    atomic_store(&ts.mode, own ? 1 : -1);
+    atomic_store(&ts.mode, own ? 1 : 0);
     goc__notewakeup(&ts.done);
     if (!own)
         return NULL;
@@ -162,7 +164,10 @@ static void *state_reader(void *arg)
     }
 }
 
-static void state_reader_start(void)
+/* At init, before any goroutine runs (sysmon's start): sysmon itself must
+ * not start a thread, since pthread_create may call malloc, and a G
+ * preempted inside malloc can hold its lock (preempt.c, F3). */
+void goc__os_thread_state_init(void)
 {
     pthread_t t;
     pthread_attr_t attr;
@@ -172,16 +177,12 @@ static void state_reader_start(void)
     goc__noteclear(&ts.done);
     if (pthread_create(&t, &attr, state_reader, NULL) == 0)
         goc__notesleep(&ts.done);
-    else
-        atomic_store(&ts.mode, -1);
     pthread_attr_destroy(&attr);
 }
 
 char goc__os_thread_state(int tid)
 {
     goc__lock(&ts.lock);
-    if (atomic_load(&ts.mode) == 0)
-        state_reader_start();
     char st;
     if (atomic_load(&ts.mode) == 1) {
         atomic_store(&ts.tid, tid);

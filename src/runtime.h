@@ -535,6 +535,7 @@ int32_t  goc__default_procs(void);      /* affinity, capped by cgroup quota */
  * blocked; 0 unknown), read without taking an fd number from the
  * program's table (os_linux.c).  Blocks the caller for the read. */
 char     goc__os_thread_state(int tid);
+void     goc__os_thread_state_init(void);   /* at sysmon's start */
 void     goc__m_stackbounds(M *m);      /* g0 stack bounds for sanitizers */
 uint32_t goc__gcd(uint32_t a, uint32_t b);
 

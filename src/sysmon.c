@@ -388,6 +388,7 @@ void goc__sysmon_start(void)
      * kernel, qemu-user) a blocked thread keeps its P, as before. */
     revoke_ok = !goc__debug.blockedretakeoff &&
                 syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    goc__os_thread_state_init();
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
