@@ -499,6 +499,14 @@ static void conn_end(conn *c)
     goc_http_server *s = c->s;
     int free_server = 0;
 
+    /* Everything that reads s comes first: once c has left s->conns, a
+     * goc_http_server_free that finds no connection left frees s at once
+     * (TSan saw the CLOSED hook read s->cfg after such a free). */
+    atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
+    if (!c->hijacked)
+        conn_state(c, GOC_HTTP_STATE_CLOSED);
+    if (c->big || c->rcap > GOC_HTTP__RB_SHRINK || c->ob.cap > GOC_HTTP__RB_SHRINK)
+        goc_http__trim(s);
     goc_mutex_lock(&s->mu);
     if (c->prev)
         c->prev->next = c->next;
@@ -510,13 +518,9 @@ static void conn_end(conn *c)
     free_server = s->nconns == 0 && s->free_pending
                   && !atomic_load_explicit(&s->serving, memory_order_acquire);
     goc_mutex_unlock(&s->mu);
-    atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
-    if (!c->hijacked) {
-        conn_state(c, GOC_HTTP_STATE_CLOSED);
+    /* From here on s may be gone, unless this was the last one to go. */
+    if (!c->hijacked)
         goc_close(c->fd);
-    }
-    if (c->big || c->rcap > GOC_HTTP__RB_SHRINK || c->ob.cap > GOC_HTTP__RB_SHRINK)
-        goc_http__trim(s);
     free(c->rb);
     goc_http__buf_free(&c->ob);
     goc_http__buf_free(&c->w.hb);

@@ -41,9 +41,10 @@ void goc__futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
     /* ThreadSanitizer runs a signal's handler only when the thread next
      * enters one of its interceptors: an idle M asleep here in a raw futex
      * call would hold a process-directed signal (goc_signal_notify's) for
-     * as long as it sleeps.  So under TSan a sleep lasts at most 10 ms and
-     * then passes through one (usleep(0)); callers loop anyway. */
-    const int64_t cap = 10 * 1000 * 1000;
+     * as long as it sleeps.  So under TSan a sleep lasts at most 100 ms and
+     * then passes through one (usleep(0)); callers loop anyway.  (At 10 ms,
+     * eight idle Ms cost an idle TSan program 40 ms of CPU a second.) */
+    const int64_t cap = 100 * 1000 * 1000;
     bool capped = ns < 0 || ns > cap;
     if (capped) {
         ts.tv_sec = 0;
