@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 #include <goc.h>
+#include "chan.h"
 #include "testutil.h"
 
 enum { WAITERS = 8 };
@@ -55,6 +56,17 @@ static void receiver(void *arg)
     goc_wg_done(&wdone);
 }
 
+/* Receivers parked on c now (its wait queue, under its lock). */
+static int queued(goc_chan *c)
+{
+    int n = 0;
+    goc__lock(&c->lock);
+    for (goc_sudog *sg = c->recvq.first; sg != NULL; sg = sg->next)
+        n++;
+    goc__unlock(&c->lock);
+    return n;
+}
+
 static void main_g(void *arg)
 {
     (void)arg;
@@ -69,7 +81,14 @@ static void main_g(void *arg)
     goc_wg_add(&wdone, WAITERS);
     for (int i = 0; i < WAITERS; i++)
         goc_go(receiver, NULL);
-    goc_sleep(5 * 1000 * 1000);   /* receivers parked on work */
+    /* Every receiver parked on work before the call: a send inside it
+     * must find one waiting (a blocking one there is a fatal error).  At
+     * P=1 the ping-pong pair can keep them off the P for a time slice or
+     * more on a loaded machine (5 ms of sleep was once not enough). */
+    int64_t tp = goc_now();
+    while (queued(work) < WAITERS && goc_now() - tp < 20 * GOC_SECOND)
+        goc_sleep(1000 * 1000);
+    CHECKF(queued(work) == WAITERS, "%d of %d receivers parked", queued(work), WAITERS);
 
     long mine = 0;
     long n = test_scaled(4000);
