@@ -8,8 +8,8 @@
  *     bit in `pending` and writes 1 to an eventfd (both async-signal-safe;
  *     errno kept).  It runs on the alternate stack where the thread has one
  *     (every M does), never on a goroutine's stack near its guard;
- *   - one goroutine, started by the first goc_signal_notify, waits on the
- *     eventfd (goc_wait_fd), then takes the pending bits and sends each
+ *   - one goroutine, started by the first goc_signal_notify, reads the
+ *     eventfd (goc_read, parked), then takes the pending bits and sends each
  *     signal number to every channel registered for it with a non-blocking
  *     send (a full channel misses that arrival, as in Go).
  * Standard signals coalesce in the kernel: two arrivals before the handler
@@ -39,6 +39,7 @@
 
 #include "runtime.h"
 #include "chan.h"
+#include "netpoll.h"
 
 #define NSIGS 65                         /* 1..64: standard and real-time */
 #define NWORDS ((NSIGS + 63) / 64)
@@ -94,13 +95,10 @@ static void relay(void *arg)
     (void)arg;
     int fd = atomic_load(&wakefd);
     for (;;) {
-        /* Waiting dups fd: out of fds (EMFILE) or memory, look again
-         * in 10 ms rather than give up on signals. */
-        if (goc_wait_fd(fd, GOC_WAIT_READ, 0) < 0)
-            goc_sleep(10 * GOC_MILLISECOND);
+        /* Parks until a handler has written; the read resets the count. */
         uint64_t v;
-        ssize_t r = read(fd, &v, sizeof v);   /* non-blocking: resets it */
-        (void)r;
+        if (goc_read(fd, &v, sizeof v) < 0)
+            goc_sleep(10 * GOC_MILLISECOND);   /* cannot happen: no spin */
         for (int k = 0; k < NWORDS; k++) {
             uint64_t bits = atomic_exchange(&pending[k], 0);
             while (bits != 0) {
@@ -112,7 +110,10 @@ static void relay(void *arg)
     }
 }
 
-/* The eventfd and the relay goroutine, once.  mu held. */
+/* The eventfd, registered with the poller as goc's sockets are (a wait
+ * on it takes no fd: goc_wait_fd would dup it at every wait, and a dup
+ * made at any moment may take a number the program just closed), and the
+ * relay goroutine, once.  mu held. */
 static int start(void)
 {
     if (started)
@@ -120,11 +121,16 @@ static int start(void)
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return -errno;
+    int err = goc__pd_open(fd, NULL);
+    if (err < 0) {
+        close(fd);
+        return err;
+    }
     atomic_store(&wakefd, fd);
-    int err = goc_go(relay, NULL);
+    err = goc_go(relay, NULL);
     if (err < 0) {
         atomic_store(&wakefd, -1);
-        close(fd);
+        goc_close(fd);
         return err;
     }
     started = true;
