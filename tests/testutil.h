@@ -3,8 +3,10 @@
 #ifndef GOC_TESTUTIL_H
 #define GOC_TESTUTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define CHECK(cond) do { if (!(cond)) { \
     fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
@@ -13,6 +15,15 @@
 #define CHECKF(cond, ...) do { if (!(cond)) { \
     fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
     fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } } while (0)
+
+/* Monotonic milliseconds from the clock alone (no runtime call, and only
+ * a vDSO call's worth of stack). */
+static inline int64_t test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Divide stress sizes by GOC_TEST_SCALE (10 under sanitizers). */
 static inline long test_scaled(long n)

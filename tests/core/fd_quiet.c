@@ -32,13 +32,6 @@ static void spin(void *arg)
             atomic_fetch_add_explicit(&spun, 1, memory_order_relaxed);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void main_g(void *arg)
 {
     (void)arg;
@@ -47,8 +40,8 @@ static void main_g(void *arg)
     close(lowest);
     CHECK(goc_go(spin, NULL) == 0);
     long rounds = 0, moved = 0, taken = 0;
-    int64_t end = now_ms() + 1000;
-    while (now_ms() < end) {
+    int64_t end = test_now_ms() + 1000;
+    while (test_now_ms() < end) {
         for (int i = 0; i < 1000; i++) {
             int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             CHECK(fd >= 0);
