@@ -1,19 +1,28 @@
 /*
  * chan.c — channels (Go's chan.go) and the wait-record (sudog) cache.
  *
- * A channel is one allocation: the hchan header, then dataqsiz slots of
- * elemsize bytes used as a ring (recvx .. sendx).  Everything is guarded by
- * c->lock, a thread-level futex lock held only for the few instructions of
- * an operation, never across a park.
+ * A channel is one allocation: the hchan header, then dataqsiz ring slots
+ * (chan.h: a sequence word and the element each).  Everything but the ring
+ * positions is guarded by c->lock, a thread-level futex lock held only for
+ * the few instructions of an operation, never across a park.
  *
- * Send, in Go's order:
+ * A buffered send or receive that needs no partner, on a channel nobody
+ * waits on, takes no lock (ring_send_fast / ring_recv_fast: one
+ * compare-and-swap, as a bounded MPMC queue after Vyukov); Go's chansend
+ * and chanrecv take the lock there.  When that path declines (the ring is
+ * frozen because someone holds the lock, a G waits or the channel is
+ * closed; or the buffer is full or empty) the operation takes the locked
+ * path below, which freezes the ring first so that it sees and moves exact
+ * positions.
+ *
+ * Locked send, in Go's order:
  *   1. a receiver waits          → copy straight into its elem (usually on
  *                                   its stack), unlock, ready it (runnext);
- *   2. buffer space              → copy into buf[sendx];
+ *   2. buffer space              → copy into the tail slot;
  *   3. otherwise                 → queue a sudog on sendq and park; the
  *                                   receiver or close completes the send.
  * Receive is the mirror image; with a full buffer and a waiting sender the
- * receiver takes buf[recvx] and puts the sender's value in the same slot, so
+ * receiver takes the head slot and puts the sender's value in the same slot, so
  * FIFO order holds.  Close marks the channel, zeroes every waiting
  * receiver's elem, and readies every waiter after the unlock.
  *
@@ -231,7 +240,7 @@ void goc__chan_ready(goc_sudog *sg)
 
 static void unlock_chan(void *c)
 {
-    goc__unlock(&((goc_chan *)c)->lock);
+    goc__chan_unlock(c);
 }
 
 /* Both sides of a completed hand-off on c synchronise: the waiter released
@@ -240,12 +249,6 @@ static inline void race_handoff(goc_chan *c)
 {
     goc__race_acquire(c);
     goc__race_release(c);
-}
-
-static inline void race_slot(goc_chan *c, size_t i)
-{
-    goc__race_acquire(goc__chanbuf(c, i));
-    goc__race_release(goc__chanbuf(c, i));
 }
 
 /* Element copies: word-sized elements (the common case) inline, without a
@@ -268,16 +271,163 @@ static inline void elem_copy(void *dst, const void *src, size_t n)
         memset(dst, 0, n);
 }
 
+/* ------------------------------------------------------------ the ring
+ * A slot's sequence word holds its stamp minus its index, so the zeroed
+ * memory of a new channel reads "slot i free for position i".  The element
+ * in a slot is ordered by that word alone (release after the copy in,
+ * acquire before the copy out, and the same the other way round), whether
+ * the copier holds the lock or not. */
+
+static inline _Atomic uint64_t *slot_seq(goc_chan *c, uint64_t i)
+{
+    return (_Atomic uint64_t *)(void *)(c->buf + i * c->slotsize);
+}
+
+static inline void *slot_elem(goc_chan *c, uint64_t i)
+{
+    return c->buf + i * c->slotsize + sizeof(uint64_t);
+}
+
+static inline uint64_t seq_load(goc_chan *c, uint64_t i)
+{
+    return atomic_load_explicit(slot_seq(c, i), memory_order_acquire) + i;
+}
+
+static inline void seq_store(goc_chan *c, uint64_t i, uint64_t stamp)
+{
+    atomic_store_explicit(slot_seq(c, i), stamp - i, memory_order_release);
+}
+
+/* The position after pos (flag clear): the next index, or index 0 of the
+ * next lap. */
+static inline uint64_t ring_next(goc_chan *c, uint64_t pos)
+{
+    uint64_t i = pos & (c->onelap - 1);
+    if (i + 1 < c->dataqsiz)
+        return pos + 1;
+    return (pos & ~(c->onelap - 1)) + c->onelap;
+}
+
+/* Lock-free send: true if the element is in the ring.  False (nothing
+ * done) when the ring is frozen, full, or its next slot is still being
+ * emptied by a receiver: the locked path decides those. */
+static inline bool ring_send_fast(goc_chan *c, const void *ep)
+{
+    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    for (;;) {
+        if (t & CHAN_FROZEN)
+            return false;
+        uint64_t i = t & (c->onelap - 1);
+        uint64_t stamp = seq_load(c, i);
+        if (stamp == t) {
+            if (atomic_compare_exchange_weak_explicit(&c->tail, &t, ring_next(c, t),
+                    memory_order_relaxed, memory_order_relaxed)) {
+                if (c->elemsize != 0)
+                    elem_copy(slot_elem(c, i), ep, c->elemsize);
+                seq_store(c, i, t + 1);
+                return true;
+            }
+        } else if ((int64_t)(stamp - t) < 0) {
+            return false;
+        } else {                   /* another sender took t: look again */
+            t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+        }
+    }
+}
+
+/* Lock-free receive, the mirror image: false when frozen, empty, or the
+ * head slot's sender is still copying in. */
+static inline bool ring_recv_fast(goc_chan *c, void *ep)
+{
+    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
+    for (;;) {
+        if (h & CHAN_FROZEN)
+            return false;
+        uint64_t i = h & (c->onelap - 1);
+        uint64_t stamp = seq_load(c, i);
+        if (stamp == h + 1) {
+            if (atomic_compare_exchange_weak_explicit(&c->head, &h, ring_next(c, h),
+                    memory_order_relaxed, memory_order_relaxed)) {
+                if (ep != NULL && c->elemsize != 0)
+                    elem_move(ep, slot_elem(c, i), c->elemsize);
+                seq_store(c, i, h + c->onelap);
+                return true;
+            }
+        } else if ((int64_t)(stamp - (h + 1)) < 0) {
+            return false;
+        } else {                   /* another receiver took h */
+            h = atomic_load_explicit(&c->head, memory_order_relaxed);
+        }
+    }
+}
+
+/* Under the lock, frozen: wait for a fast operation that moved a position
+ * before the freeze to finish its copy of slot i.  That copy is a few
+ * instructions on another thread (never a goroutine of this one: the fast
+ * paths are runtime code, where no preemption stops a G). */
+static void ring_wait(goc_chan *c, uint64_t i, uint64_t stamp)
+{
+    for (int n = 0; seq_load(c, i) != stamp; n++) {
+        if (n < 100)
+            goc__procyield(20);
+        else
+            goc__osyield();
+    }
+}
+
+void goc__ring_freeze(goc_chan *c)
+{
+    /* Only a lock holder sets or clears the flag, so a word seen frozen
+     * here stays so; the swap is needed only to win against fast paths. */
+    if (!(atomic_load_explicit(&c->tail, memory_order_relaxed) & CHAN_FROZEN))
+        atomic_fetch_or_explicit(&c->tail, CHAN_FROZEN, memory_order_acquire);
+    if (!(atomic_load_explicit(&c->head, memory_order_relaxed) & CHAN_FROZEN))
+        atomic_fetch_or_explicit(&c->head, CHAN_FROZEN, memory_order_acquire);
+}
+
+void goc__ring_thaw(goc_chan *c)
+{
+    if (atomic_load_explicit(&c->recvq.first, memory_order_relaxed) != NULL ||
+        atomic_load_explicit(&c->sendq.first, memory_order_relaxed) != NULL ||
+        atomic_load_explicit(&c->closed, memory_order_relaxed) != 0)
+        return;
+    /* Frozen, no fast path writes these words: plain stores will do. */
+    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    if (t & CHAN_FROZEN)
+        atomic_store_explicit(&c->tail, t & ~CHAN_FROZEN, memory_order_release);
+    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
+    if (h & CHAN_FROZEN)
+        atomic_store_explicit(&c->head, h & ~CHAN_FROZEN, memory_order_release);
+}
+
+void goc__chan_bufsend(goc_chan *c, const void *ep)
+{
+    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed) & ~CHAN_FROZEN;
+    uint64_t i = t & (c->onelap - 1);
+    ring_wait(c, i, t);
+    if (c->elemsize != 0)
+        elem_copy(slot_elem(c, i), ep, c->elemsize);
+    seq_store(c, i, t + 1);
+    atomic_store_explicit(&c->tail, ring_next(c, t) | CHAN_FROZEN, memory_order_relaxed);
+}
+
+void goc__chan_bufrecv(goc_chan *c, void *ep)
+{
+    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed) & ~CHAN_FROZEN;
+    uint64_t i = h & (c->onelap - 1);
+    ring_wait(c, i, h + 1);
+    if (ep != NULL && c->elemsize != 0)
+        elem_move(ep, slot_elem(c, i), c->elemsize);
+    seq_store(c, i, h + c->onelap);
+    atomic_store_explicit(&c->head, ring_next(c, h) | CHAN_FROZEN, memory_order_relaxed);
+}
+
 void goc__chan_send_to(goc_chan *c, goc_sudog *sg, const void *ep,
                        void (*unlockf)(void *), void *arg)
 {
     race_handoff(c);
     if (sg->elem != NULL && c->elemsize != 0)
         elem_copy(sg->elem, ep, c->elemsize);
-    if (c->dataqsiz != 0) {
-        /* Only with an empty buffer (invariant); keeps the slot edges. */
-        race_slot(c, c->recvx);
-    }
     sg->elem = NULL;
     sg->success = true;
     unlockf(arg);
@@ -293,17 +443,9 @@ void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
             elem_copy(ep, sg->elem, c->elemsize);
     } else {
         /* Full buffer: take the head, put the sender's value at the tail,
-         * which is the same slot. */
-        void *qp = goc__chanbuf(c, c->recvx);
-        race_slot(c, c->recvx);
-        if (c->elemsize != 0) {
-            if (ep != NULL)
-                elem_move(ep, qp, c->elemsize);
-            elem_copy(qp, sg->elem, c->elemsize);
-        }
-        if (++c->recvx == c->dataqsiz)
-            c->recvx = 0;
-        c->sendx = c->recvx;
+         * which is the same slot, one lap on. */
+        goc__chan_bufrecv(c, ep);
+        goc__chan_bufsend(c, sg->elem);
     }
     sg->elem = NULL;
     sg->success = true;
@@ -311,50 +453,53 @@ void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
     goc__chan_ready(sg);
 }
 
-void goc__chan_bufsend(goc_chan *c, const void *ep)
-{
-    race_slot(c, c->sendx);
-    if (c->elemsize != 0)
-        elem_copy(goc__chanbuf(c, c->sendx), ep, c->elemsize);
-    if (++c->sendx == c->dataqsiz)
-        c->sendx = 0;
-    atomic_store_explicit(&c->qcount, goc__qcount(c) + 1, memory_order_relaxed);
-}
-
-void goc__chan_bufrecv(goc_chan *c, void *ep)
-{
-    race_slot(c, c->recvx);
-    if (ep != NULL && c->elemsize != 0)
-        elem_move(ep, goc__chanbuf(c, c->recvx), c->elemsize);
-    if (++c->recvx == c->dataqsiz)
-        c->recvx = 0;
-    atomic_store_explicit(&c->qcount, goc__qcount(c) - 1, memory_order_relaxed);
-}
-
 /* ---------------------------------------------------------- make/free */
+
+/* The header's position words sit on cache lines of their own, so the
+ * channel is aligned to 64 by hand inside a calloc block (calloc leaves
+ * the fresh zero pages of a big ring untouched, where posix_memalign and
+ * memset would touch them all).  The block's start is kept in the word just
+ * before the channel: the alignment leaves 8 to 64 bytes there. */
+enum { CHAN_ALIGN = 64 };
 
 static size_t chan_hdr(void)
 {
-    return (sizeof(goc_chan) + 63) & ~(size_t)63;
+    return (sizeof(goc_chan) + CHAN_ALIGN - 1) & ~(size_t)(CHAN_ALIGN - 1);
 }
 
 static size_t chan_bytes(goc_chan *c)
 {
-    return chan_hdr() + c->elemsize * c->dataqsiz;
+    return chan_hdr() + c->slotsize * c->dataqsiz;
+}
+
+static void chan_memfree(goc_chan *c)
+{
+    free(((void **)(void *)c)[-1]);
 }
 
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 {
     if (elem_size > GOC_CHAN_MAX_ELEM)
         return NULL;
-    if (elem_size != 0 && cap > (SIZE_MAX / 2) / elem_size)
+    size_t slot = (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7;
+    if (cap > (SIZE_MAX / 4) / slot || cap >= ((uint64_t)1 << 40))
         return NULL;
     size_t hdr = chan_hdr();
-    goc_chan *c = calloc(1, hdr + elem_size * cap);
-    if (c == NULL)
+    size_t ring = cap == 0 ? 0 : slot * cap;
+    char *mem = calloc(1, CHAN_ALIGN + hdr + ring);
+    if (mem == NULL)
         return NULL;
+    uintptr_t at = ((uintptr_t)mem + sizeof(void *) + CHAN_ALIGN - 1) &
+                   ~(uintptr_t)(CHAN_ALIGN - 1);
+    goc_chan *c = (goc_chan *)at;
+    ((void **)(void *)c)[-1] = mem;
     c->dataqsiz = cap;
     c->elemsize = elem_size;
+    c->slotsize = slot;
+    uint64_t lap = 1;
+    while (lap <= cap)
+        lap <<= 1;
+    c->onelap = lap;
     c->buf = (char *)c + hdr;
     atomic_init(&c->refs, 1);
     atomic_init(&c->magic, CHAN_LIVE);
@@ -393,7 +538,7 @@ static void quarantine(goc_chan *c)
 {
     size_t sz = chan_bytes(c);
     if (sz > QUARANTINE_MAX_ONE) {
-        free(c);
+        chan_memfree(c);
         return;
     }
     for (;;) {
@@ -413,7 +558,7 @@ static void quarantine(goc_chan *c)
         goc__unlock(&qlock);
         if (old == NULL)
             return;
-        free(old);
+        chan_memfree(old);
     }
 }
 
@@ -433,8 +578,7 @@ static int waiters(goc_waitq *q, char *msg, size_t n, int *off)
 /* The last reference is gone: poison c and quarantine it. */
 static void chan_destroy(goc_chan *c, const char *op)
 {
-    goc__lock(&c->lock);
-    goc__chan_check(c, op);
+    goc__chan_lock(c, op);
     if (atomic_load_explicit(&c->recvq.first, memory_order_relaxed) != NULL ||
         atomic_load_explicit(&c->sendq.first, memory_order_relaxed) != NULL) {
         char msg[400];
@@ -449,7 +593,8 @@ static void chan_destroy(goc_chan *c, const char *op)
         goc__fatal(msg);
     }
     atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
-    goc__unlock(&c->lock);
+    goc__unlock(&c->lock);   /* the ring stays frozen: a late operation takes
+                                the locked path and dies on the mark */
     quarantine(c);
 }
 
@@ -552,15 +697,16 @@ static int chansend(goc_chan *c, const void *ep, bool block)
         park_forever(W_CHAN_SEND_NIL);
     }
     goc__chan_check(c, "send on");
+    if (c->dataqsiz != 0 && ring_send_fast(c, ep))
+        return 0;
     /* Lock-free fast failure: a closed channel never reopens, so an open
      * channel seen full was not ready to send at that instant. */
     if (!block && !goc__chan_closed(c) && goc__chan_full(c))
         return -EAGAIN;
 
-    goc__lock(&c->lock);
-    goc__chan_check(c, "send on");   /* freed while we waited for the lock */
+    goc__chan_lock(c, "send on");
     if (unlikely(c->closed)) {
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         goc__race_acquire(&c->closed);
         return -EPIPE;
     }
@@ -571,11 +717,11 @@ static int chansend(goc_chan *c, const void *ep, bool block)
     }
     if (goc__qcount(c) < c->dataqsiz) {
         goc__chan_bufsend(c, ep);
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         return 0;
     }
     if (!block) {
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         return -EAGAIN;
     }
     return chan_block(c, &c->sendq, (void *)ep, W_CHAN_SEND) ? 0 : -EPIPE;
@@ -589,7 +735,9 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
         park_forever(W_CHAN_RECV_NIL);
     }
     goc__chan_check(c, "receive from");
-    /* Lock-free fast path, Go's order: empty, then closed, then empty
+    if (c->dataqsiz != 0 && ring_recv_fast(c, ep))
+        return 0;
+    /* Lock-free fast failure, Go's order: empty, then closed, then empty
      * again (a channel cannot become un-closed; a value that arrived
      * before the close would be seen by the second check). */
     if (!block && goc__chan_empty(c)) {
@@ -603,11 +751,10 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
         }
     }
 
-    goc__lock(&c->lock);
-    goc__chan_check(c, "receive from");
+    goc__chan_lock(c, "receive from");
     if (c->closed) {
         if (goc__qcount(c) == 0) {
-            goc__unlock(&c->lock);
+            goc__chan_unlock(c);
             goc__race_acquire(&c->closed);
             if (ep != NULL && c->elemsize != 0)
                 memset(ep, 0, c->elemsize);
@@ -622,11 +769,11 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
     }
     if (goc__qcount(c) > 0) {
         goc__chan_bufrecv(c, ep);
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         return 0;
     }
     if (!block) {
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         return -EAGAIN;
     }
     /* close zeroes *ep itself when it wakes us */
@@ -686,10 +833,9 @@ int goc_chan_close(goc_chan *c)
     if (unlikely(c->after != NULL))
         goc__after_misuse(c, "close of");
     goc__chan_check(c, "close of");
-    goc__lock(&c->lock);
-    goc__chan_check(c, "close of");
+    goc__chan_lock(c, "close of");
     if (c->closed) {
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
         return -EPIPE;
     }
     goc__race_release(&c->closed);
@@ -712,7 +858,7 @@ int goc_chan_close(goc_chan *c)
         sg->next = list;
         list = sg;
     }
-    goc__unlock(&c->lock);
+    goc__chan_unlock(c);   /* closed: the ring stays frozen */
     while (list != NULL) {
         sg = list;
         list = sg->next;   /* read before the waiter can reuse sg */
@@ -738,11 +884,11 @@ size_t goc__chan_drain(goc_chan *c)
      * empty it further), so the lock is not needed to learn that. */
     if (goc__qcount(c) == 0)
         return 0;
-    goc__lock(&c->lock);
+    goc__chan_lock(c, "drain of");
     while (goc__qcount(c) > 0) {
         goc__chan_bufrecv(c, NULL);
         n++;
     }
-    goc__unlock(&c->lock);
+    goc__chan_unlock(c);
     return n;
 }

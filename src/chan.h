@@ -6,12 +6,37 @@
  * Invariants (Go's chan.go), all under c->lock:
  *   - at least one of sendq and recvq is empty, except when one G selects
  *     on both sides of an unbuffered channel;
- *   - qcount > 0 implies recvq is empty; qcount < dataqsiz implies sendq is
- *     empty.
- * closed, qcount and the queues' first pointers are written under the lock
- * but read without it by the lock-free fast failure of non-blocking ops
+ *   - a buffered element present implies recvq is empty; a free slot
+ *     implies sendq is empty.
+ * closed and the queues' first pointers are written under the lock but
+ * read without it by the lock-free fast failure of non-blocking ops
  * (relaxed atomics: a closed channel never reopens, so "not ready" seen
  * without the lock is a true answer at some instant).
+ *
+ * The buffer (dataqsiz > 0) is a ring of slots, each a sequence word then
+ * the element, driven by two position words, tail (next send) and head
+ * (next receive), on cache lines of their own.  A position is lap * onelap
+ * + index (onelap: the power of two above dataqsiz), so stepping it needs
+ * no division.  A slot's sequence says whose turn it is: position p may
+ * send into it when it reads p, and receive from it when it reads p + 1.
+ *
+ * The fast path (chan.c, ring_send_fast / ring_recv_fast) takes no lock:
+ * one compare-and-swap moves tail (or head) past a slot whose sequence is
+ * right, then the element is copied and the sequence published (release).
+ * It runs only while CHAN_FROZEN is clear in the word it moves.
+ *
+ * Frozen.  Whoever holds c->lock on a buffered channel first sets
+ * CHAN_FROZEN in both words (goc__chan_lock): from then on no fast path can
+ * move either position, so head, tail and the count between them are
+ * exact under the lock, as qcount/sendx/recvx are in Go.  A fast operation
+ * that moved a position just before the freeze may still be copying; the
+ * lock holder waits for that slot's sequence (ring_wait).  goc__chan_unlock
+ * clears the flag again only when no G waits on either queue and the
+ * channel is open: a waiter must be served by the locked path (a fast send
+ * would fill the buffer under a parked receiver), and a closed channel
+ * stays frozen for good.  Unlocking at a park (the parker is queued) keeps
+ * the flag.  So the lock-free path serves a channel with no waiters, which
+ * is the one where a send or a receive does not block.
  */
 #ifndef GOC_CHAN_H
 #define GOC_CHAN_H
@@ -23,27 +48,32 @@ typedef struct goc_waitq {
     goc_sudog         *last;
 } goc_waitq;
 
+#define CHAN_FROZEN ((uint64_t)1 << 63)   /* in head and tail: fast paths off */
+
 struct goc_chan {
-    goc_lock         lock;      /* protects every field below, and the
-                                   next/prev/elem/success fields of sudogs
-                                   queued on this channel */
+    goc_lock         lock;      /* protects every field below but the two
+                                   position words, and the next/prev/elem/
+                                   success fields of sudogs queued on this
+                                   channel */
     _Atomic uint32_t magic;     /* CHAN_LIVE, or CHAN_FREED once freed: read
                                    by every operation (relaxed, before and
                                    under the lock), written under the lock */
     _Atomic uint32_t refs;      /* goc_chan_retain/release count, 1 at
                                    make; atomic, not under the lock */
     _Atomic uint32_t closed;
-    _Atomic size_t   qcount;    /* elements in buf */
     size_t           dataqsiz;  /* capacity (immutable) */
     size_t           elemsize;  /* bytes per element (immutable) */
+    size_t           slotsize;  /* bytes per ring slot: 8 + elemsize rounded
+                                   up to 8 (immutable) */
+    uint64_t         onelap;    /* power of two > dataqsiz (immutable) */
     char            *buf;       /* dataqsiz slots, right after this struct */
-    size_t           sendx;     /* next slot to fill */
-    size_t           recvx;     /* next slot to take */
     goc_waitq        recvq;     /* blocked receivers */
     goc_waitq        sendq;     /* blocked senders */
     struct goc_after *after;    /* set once, before the channel is handed
                                    out, for a goc_after channel (after.c);
                                    NULL for every other; never changes */
+    _Alignas(64) _Atomic uint64_t tail;   /* next send position | FROZEN */
+    _Alignas(64) _Atomic uint64_t head;   /* next receive position | FROZEN */
 };
 
 #define GOC_CHAN_MAX_ELEM 65536u   /* API: element size up to 64 KiB */
@@ -65,14 +95,30 @@ static inline void goc__chan_check(goc_chan *c, const char *op)
         goc__chan_bad(c, op);
 }
 
-static inline void *goc__chanbuf(goc_chan *c, size_t i)
+/* Elements between two positions of c's ring, 0..dataqsiz, whatever the
+ * two words' ages (read without the lock, each is a count that was true at
+ * some instant, or a value within the range; under the lock, exact). */
+static inline size_t goc__ring_count(goc_chan *c, uint64_t h, uint64_t t)
 {
-    return c->buf + i * c->elemsize;
+    h &= ~CHAN_FROZEN;
+    t &= ~CHAN_FROZEN;
+    uint64_t mask = c->onelap - 1;
+    uint64_t hi = h & mask, ti = t & mask;
+    if (hi < ti)
+        return (size_t)(ti - hi);
+    if (hi > ti)
+        return (size_t)(c->dataqsiz - hi + ti);
+    return t == h ? 0 : c->dataqsiz;
 }
 
+/* Elements in the buffer (Go's qcount): exact under the lock. */
 static inline size_t goc__qcount(goc_chan *c)
 {
-    return atomic_load_explicit(&c->qcount, memory_order_relaxed);
+    if (c->dataqsiz == 0)
+        return 0;
+    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
+    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    return goc__ring_count(c, h, t);
 }
 
 static inline bool goc__chan_closed(goc_chan *c)
@@ -96,6 +142,29 @@ static inline bool goc__chan_empty(goc_chan *c)
     return goc__qcount(c) == 0;
 }
 
+/* Lock c, check it is live (op names the operation in the fatal error),
+ * and, if buffered, freeze its ring (see the top).  Every locked
+ * section of chan.c and select.c starts here and ends in goc__chan_unlock,
+ * except at a park, where the parker is queued and a plain goc__unlock
+ * keeps the ring frozen. */
+void goc__ring_freeze(goc_chan *c);
+void goc__ring_thaw(goc_chan *c);
+
+static inline void goc__chan_lock(goc_chan *c, const char *op)
+{
+    goc__lock(&c->lock);
+    goc__chan_check(c, op);   /* freed while we waited for the lock */
+    if (c->dataqsiz != 0)
+        goc__ring_freeze(c);
+}
+
+static inline void goc__chan_unlock(goc_chan *c)
+{
+    if (c->dataqsiz != 0)
+        goc__ring_thaw(c);
+    goc__unlock(&c->lock);
+}
+
 /* Wait queues (lock held).  dequeue skips select sudogs whose G another
  * waker already claimed (selectdone CAS, Go's issue 2075 class); those stay
  * linked nowhere and their owner's pass 3 finds them unlinked. */
@@ -110,7 +179,7 @@ void goc__chan_send_to(goc_chan *c, goc_sudog *sg, const void *ep,
                        void (*unlockf)(void *), void *arg);
 void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
                          void (*unlockf)(void *), void *arg);
-/* Buffer copies for the buffered fast paths (lock held). */
+/* Buffer copies on a locked (frozen) channel: one slot at tail or head. */
 void goc__chan_bufsend(goc_chan *c, const void *ep);
 void goc__chan_bufrecv(goc_chan *c, void *ep);
 

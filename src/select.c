@@ -9,9 +9,10 @@
  *              this order, duplicates (one channel in two cases) once, and
  *              unlocked in reverse.
  *
- *   pass 1  every channel locked; in poll order, the first case that can
- *           proceed does so (hand-off to a waiting partner, buffer, or
- *           closed).  None and non-blocking: unlock, -EAGAIN.
+ *   pass 1  every channel locked (a buffered one frozen, chan.h); in poll
+ *           order, the first case that can proceed does so (hand-off to a
+ *           waiting partner, buffer, or closed).  None and non-blocking:
+ *           unlock, -EAGAIN.
  *   pass 2  one sudog per case (is_select), chained on gp->waiting in lock
  *           order and queued on each channel; park.  selparkcommit unlocks
  *           the channels walking gp->waiting, keeping the last lock until it
@@ -56,8 +57,7 @@ static void sellock(struct selstate *s)
         goc_chan *c = s->cases[s->lockorder[i]].chan;
         if (c != last) {
             last = c;
-            goc__lock(&c->lock);
-            goc__chan_check(c, "select on");
+            goc__chan_lock(c, "select on");
         }
     }
 }
@@ -73,7 +73,7 @@ static void selunlock(void *arg)
         goc_chan *c = cases[lo[i]].chan;
         if (i > 0 && c == cases[lo[i - 1]].chan)
             continue;   /* unlock a duplicate once, at its first position */
-        goc__unlock(&c->lock);
+        goc__chan_unlock(c);
     }
 }
 
