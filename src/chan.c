@@ -238,7 +238,7 @@ void goc__chan_ready(goc_sudog *sg)
     goc__ready(gp);
 }
 
-static void unlock_chan(void *c)
+void goc__chan_unlockf(void *c)
 {
     goc__chan_unlock(c);
 }
@@ -689,7 +689,9 @@ static bool chan_block(goc_chan *c, goc_waitq *q, void *ep, int reason)
     return ok;
 }
 
-static int chansend(goc_chan *c, const void *ep, bool block)
+/* Everything but the lock-free send: apart, so that the fast path in
+ * chansend needs no callee-saved registers. */
+static GOC_NOINLINE int chansend_slow(goc_chan *c, const void *ep, bool block)
 {
     if (unlikely(c == NULL)) {
         if (!block)
@@ -697,8 +699,6 @@ static int chansend(goc_chan *c, const void *ep, bool block)
         park_forever(W_CHAN_SEND_NIL);
     }
     goc__chan_check(c, "send on");
-    if (c->dataqsiz != 0 && ring_send_fast(c, ep))
-        return 0;
     /* Lock-free fast failure: a closed channel never reopens, so an open
      * channel seen full was not ready to send at that instant. */
     if (!block && !goc__chan_closed(c) && goc__chan_full(c))
@@ -712,7 +712,7 @@ static int chansend(goc_chan *c, const void *ep, bool block)
     }
     goc_sudog *sg = goc__waitq_dequeue(&c->recvq);
     if (sg != NULL) {
-        goc__chan_send_to(c, sg, ep, unlock_chan, c);
+        goc__chan_send_to(c, sg, ep, goc__chan_unlockf, c);
         return 0;
     }
     if (goc__qcount(c) < c->dataqsiz) {
@@ -727,7 +727,17 @@ static int chansend(goc_chan *c, const void *ep, bool block)
     return chan_block(c, &c->sendq, (void *)ep, W_CHAN_SEND) ? 0 : -EPIPE;
 }
 
-static int chanrecv(goc_chan *c, void *ep, bool block)
+static inline int chansend(goc_chan *c, const void *ep, bool block)
+{
+    if (likely(c != NULL) && c->dataqsiz != 0) {
+        goc__chan_check(c, "send on");
+        if (ring_send_fast(c, ep))
+            return 0;
+    }
+    return chansend_slow(c, ep, block);
+}
+
+static GOC_NOINLINE int chanrecv_slow(goc_chan *c, void *ep, bool block)
 {
     if (unlikely(c == NULL)) {
         if (!block)
@@ -735,8 +745,6 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
         park_forever(W_CHAN_RECV_NIL);
     }
     goc__chan_check(c, "receive from");
-    if (c->dataqsiz != 0 && ring_recv_fast(c, ep))
-        return 0;
     /* Lock-free fast failure, Go's order: empty, then closed, then empty
      * again (a channel cannot become un-closed; a value that arrived
      * before the close would be seen by the second check). */
@@ -763,7 +771,7 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
     } else {
         goc_sudog *sg = goc__waitq_dequeue(&c->sendq);
         if (sg != NULL) {
-            goc__chan_recv_from(c, sg, ep, unlock_chan, c);
+            goc__chan_recv_from(c, sg, ep, goc__chan_unlockf, c);
             return 0;
         }
     }
@@ -778,6 +786,16 @@ static int chanrecv(goc_chan *c, void *ep, bool block)
     }
     /* close zeroes *ep itself when it wakes us */
     return chan_block(c, &c->recvq, ep, W_CHAN_RECV) ? 0 : -EPIPE;
+}
+
+static inline int chanrecv(goc_chan *c, void *ep, bool block)
+{
+    if (likely(c != NULL) && c->dataqsiz != 0) {
+        goc__chan_check(c, "receive from");
+        if (ring_recv_fast(c, ep))
+            return 0;
+    }
+    return chanrecv_slow(c, ep, block);
 }
 
 /* A goc_after channel (after.c): c->after is set before the channel is

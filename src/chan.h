@@ -179,6 +179,8 @@ void goc__chan_send_to(goc_chan *c, goc_sudog *sg, const void *ep,
                        void (*unlockf)(void *), void *arg);
 void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
                          void (*unlockf)(void *), void *arg);
+/* goc__chan_unlock as an unlockf for the two above (arg: the channel). */
+void goc__chan_unlockf(void *c);
 /* Buffer copies on a locked (frozen) channel: one slot at tail or head. */
 void goc__chan_bufsend(goc_chan *c, const void *ep);
 void goc__chan_bufrecv(goc_chan *c, void *ep);

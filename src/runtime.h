@@ -475,6 +475,7 @@ G   *goc__getg_or_foreign(void); /* a G for blocking: the foreign thread's
 int64_t goc__nanotime(void);
 int64_t goc__nanotime_coarse(void);   /* ~4 ms resolution, cheap */
 uint32_t goc__fastrand(void);
+uint64_t goc__fastrand64(void);
 uint32_t goc__fastrandn(uint32_t n);
 
 /* gopark: the current G waits.  After it is off its stack, unlockf(gp, arg)

@@ -145,14 +145,19 @@ int64_t goc__nanotime_coarse(void)
 
 static __thread uint64_t tls_rand;
 
-uint32_t goc__fastrand(void)
+uint64_t goc__fastrand64(void)
 {
     /* wyrand: per thread, seeded from the clock and the thread's address. */
     if (unlikely(tls_rand == 0))
         tls_rand = (uint64_t)goc__nanotime() ^ (uint64_t)(uintptr_t)&tls_rand ^ 0x9e3779b97f4a7c15ULL;
     tls_rand += 0xa0761d6478bd642fULL;
     __uint128_t t = (__uint128_t)tls_rand * (tls_rand ^ 0xe7037ed1a0b428dbULL);
-    return (uint32_t)((t >> 64) ^ t);
+    return (uint64_t)(t >> 64) ^ (uint64_t)t;
+}
+
+uint32_t goc__fastrand(void)
+{
+    return (uint32_t)goc__fastrand64();
 }
 
 uint32_t goc__fastrandn(uint32_t n)

@@ -2,7 +2,9 @@
  * always-ready buffered channels (and a NULL case), many selects; the
  * counts must pass a chi-square test with 3 degrees of freedom at a very
  * generous bound (p < 1e-6 gives 30.7; we allow 40), and no case may be
- * starved.  Also the two-ready-of-four case. */
+ * starved.  Also the two-ready-of-four case, and twenty ready cases (the
+ * shuffle draws more than one random number past twelve cases: chi-square
+ * with 19 degrees of freedom, p < 1e-6 gives 58.7; we allow 75). */
 #include <goc.h>
 #include "testutil.h"
 
@@ -57,6 +59,27 @@ static void main_fn(void *arg)
     CHECKF(x < 30.0, "chi2 %.1f: %ld %ld", x, two[0], two[1]);
     for (int i = 0; i < K; i++)
         goc_chan_free(c[i]);
+
+    enum { W = 20 };
+    goc_chan *w[W];
+    goc_case ws[W];
+    for (int i = 0; i < W; i++) {
+        w[i] = goc_chan_make(sizeof(int), 1);
+        CHECK(goc_chan_send(w[i], &v) == 0);
+        ws[i] = (goc_case){ w[i], GOC_RECV, &v, 0 };
+    }
+    long wc[W] = { 0 };
+    long nw = n * 2;
+    for (long i = 0; i < nw; i++) {
+        int k = goc_select(ws, W, 1);
+        CHECK(k >= 0 && k < W);
+        wc[k]++;
+        CHECK(goc_chan_send(w[k], &v) == 0);
+    }
+    x = chi2(wc, W, nw);
+    CHECKF(x < 75.0, "chi2 %.1f over %d cases: first %ld last %ld", x, W, wc[0], wc[W - 1]);
+    for (int i = 0; i < W; i++)
+        goc_chan_free(w[i]);
 }
 
 int main(void)
