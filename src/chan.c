@@ -330,14 +330,14 @@ static GOC_NOINLINE void ring_empty(goc_chan *c, uint64_t i, uint64_t h, void *e
  * emptied by a receiver: the locked path decides those. */
 static inline bool ring_send_fast(goc_chan *c, const void *ep)
 {
-    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    uint64_t t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed);
     for (;;) {
         if (t & CHAN_FROZEN)
             return false;
         uint64_t i = t & (c->onelap - 1);
         uint64_t stamp = seq_load(c, i);
         if (stamp == t) {
-            if (atomic_compare_exchange_weak_explicit(&c->tail, &t, ring_next(c, t),
+            if (atomic_compare_exchange_weak_explicit(&c->ring->tail, &t, ring_next(c, t),
                     memory_order_relaxed, memory_order_relaxed)) {
                 if (likely(c->elemsize == sizeof(uint64_t) && ep != NULL)) {
                     memcpy(slot_elem(c, i), ep, sizeof(uint64_t));
@@ -350,7 +350,7 @@ static inline bool ring_send_fast(goc_chan *c, const void *ep)
         } else if ((int64_t)(stamp - t) < 0) {
             return false;
         } else {                   /* another sender took t: look again */
-            t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+            t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed);
         }
     }
 }
@@ -359,14 +359,14 @@ static inline bool ring_send_fast(goc_chan *c, const void *ep)
  * head slot's sender is still copying in. */
 static inline bool ring_recv_fast(goc_chan *c, void *ep)
 {
-    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&c->ring->head, memory_order_relaxed);
     for (;;) {
         if (h & CHAN_FROZEN)
             return false;
         uint64_t i = h & (c->onelap - 1);
         uint64_t stamp = seq_load(c, i);
         if (stamp == h + 1) {
-            if (atomic_compare_exchange_weak_explicit(&c->head, &h, ring_next(c, h),
+            if (atomic_compare_exchange_weak_explicit(&c->ring->head, &h, ring_next(c, h),
                     memory_order_relaxed, memory_order_relaxed)) {
                 if (likely(c->elemsize == sizeof(uint64_t) && ep != NULL)) {
                     memcpy(ep, slot_elem(c, i), sizeof(uint64_t));
@@ -379,7 +379,7 @@ static inline bool ring_recv_fast(goc_chan *c, void *ep)
         } else if ((int64_t)(stamp - (h + 1)) < 0) {
             return false;
         } else {                   /* another receiver took h */
-            h = atomic_load_explicit(&c->head, memory_order_relaxed);
+            h = atomic_load_explicit(&c->ring->head, memory_order_relaxed);
         }
     }
 }
@@ -402,10 +402,10 @@ void goc__ring_freeze(goc_chan *c)
 {
     /* Only a lock holder sets or clears the flag, so a word seen frozen
      * here stays so; the swap is needed only to win against fast paths. */
-    if (!(atomic_load_explicit(&c->tail, memory_order_relaxed) & CHAN_FROZEN))
-        atomic_fetch_or_explicit(&c->tail, CHAN_FROZEN, memory_order_acquire);
-    if (!(atomic_load_explicit(&c->head, memory_order_relaxed) & CHAN_FROZEN))
-        atomic_fetch_or_explicit(&c->head, CHAN_FROZEN, memory_order_acquire);
+    if (!(atomic_load_explicit(&c->ring->tail, memory_order_relaxed) & CHAN_FROZEN))
+        atomic_fetch_or_explicit(&c->ring->tail, CHAN_FROZEN, memory_order_acquire);
+    if (!(atomic_load_explicit(&c->ring->head, memory_order_relaxed) & CHAN_FROZEN))
+        atomic_fetch_or_explicit(&c->ring->head, CHAN_FROZEN, memory_order_acquire);
 }
 
 void goc__ring_thaw(goc_chan *c)
@@ -415,34 +415,34 @@ void goc__ring_thaw(goc_chan *c)
         atomic_load_explicit(&c->closed, memory_order_relaxed) != 0)
         return;
     /* Frozen, no fast path writes these words: plain stores will do. */
-    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    uint64_t t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed);
     if (t & CHAN_FROZEN)
-        atomic_store_explicit(&c->tail, t & ~CHAN_FROZEN, memory_order_release);
-    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
+        atomic_store_explicit(&c->ring->tail, t & ~CHAN_FROZEN, memory_order_release);
+    uint64_t h = atomic_load_explicit(&c->ring->head, memory_order_relaxed);
     if (h & CHAN_FROZEN)
-        atomic_store_explicit(&c->head, h & ~CHAN_FROZEN, memory_order_release);
+        atomic_store_explicit(&c->ring->head, h & ~CHAN_FROZEN, memory_order_release);
 }
 
 void goc__chan_bufsend(goc_chan *c, const void *ep)
 {
-    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed) & ~CHAN_FROZEN;
+    uint64_t t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed) & ~CHAN_FROZEN;
     uint64_t i = t & (c->onelap - 1);
     ring_wait(c, i, t);
     if (c->elemsize != 0)
         elem_copy(slot_elem(c, i), ep, c->elemsize);
     seq_store(c, i, t + 1);
-    atomic_store_explicit(&c->tail, ring_next(c, t) | CHAN_FROZEN, memory_order_relaxed);
+    atomic_store_explicit(&c->ring->tail, ring_next(c, t) | CHAN_FROZEN, memory_order_relaxed);
 }
 
 void goc__chan_bufrecv(goc_chan *c, void *ep)
 {
-    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed) & ~CHAN_FROZEN;
+    uint64_t h = atomic_load_explicit(&c->ring->head, memory_order_relaxed) & ~CHAN_FROZEN;
     uint64_t i = h & (c->onelap - 1);
     ring_wait(c, i, h + 1);
     if (ep != NULL && c->elemsize != 0)
         elem_move(ep, slot_elem(c, i), c->elemsize);
     seq_store(c, i, h + c->onelap);
-    atomic_store_explicit(&c->head, ring_next(c, h) | CHAN_FROZEN, memory_order_relaxed);
+    atomic_store_explicit(&c->ring->head, ring_next(c, h) | CHAN_FROZEN, memory_order_relaxed);
 }
 
 void goc__chan_send_to(goc_chan *c, goc_sudog *sg, const void *ep,
@@ -478,26 +478,17 @@ void goc__chan_recv_from(goc_chan *c, goc_sudog *sg, void *ep,
 
 /* ---------------------------------------------------------- make/free */
 
-/* The header's position words sit on cache lines of their own, so the
- * channel is aligned to 64 by hand inside a calloc block (calloc leaves
- * the fresh zero pages of a big ring untouched, where posix_memalign and
- * memset would touch them all).  The block's start is kept in the word just
- * before the channel: the alignment leaves 8 to 64 bytes there. */
-enum { CHAN_ALIGN = 64 };
-
-static size_t chan_hdr(void)
-{
-    return (sizeof(goc_chan) + CHAN_ALIGN - 1) & ~(size_t)(CHAN_ALIGN - 1);
-}
+/* A buffered channel's goc_ring is aligned to 64 by hand inside the one
+ * calloc block (calloc leaves the fresh zero pages of a big ring untouched,
+ * where posix_memalign and memset would touch them all). */
+enum { RING_ALIGN = 64 };
 
 static size_t chan_bytes(goc_chan *c)
 {
-    return chan_hdr() + c->slotsize * c->dataqsiz;
-}
-
-static void chan_memfree(goc_chan *c)
-{
-    free(((void **)(void *)c)[-1]);
+    size_t n = sizeof(goc_chan);
+    if (c->dataqsiz != 0)
+        n += RING_ALIGN + sizeof(goc_ring) + c->slotsize * c->dataqsiz;
+    return n;
 }
 
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
@@ -507,15 +498,12 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
     size_t slot = (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7;
     if (cap > (SIZE_MAX / 4) / slot || cap >= ((uint64_t)1 << 40))
         return NULL;
-    size_t hdr = chan_hdr();
-    size_t ring = cap == 0 ? 0 : slot * cap;
-    char *mem = calloc(1, CHAN_ALIGN + hdr + ring);
-    if (mem == NULL)
+    size_t n = sizeof(goc_chan);
+    if (cap != 0)
+        n += RING_ALIGN + sizeof(goc_ring) + slot * cap;
+    goc_chan *c = calloc(1, n);
+    if (c == NULL)
         return NULL;
-    uintptr_t at = ((uintptr_t)mem + sizeof(void *) + CHAN_ALIGN - 1) &
-                   ~(uintptr_t)(CHAN_ALIGN - 1);
-    goc_chan *c = (goc_chan *)at;
-    ((void **)(void *)c)[-1] = mem;
     c->dataqsiz = cap;
     c->elemsize = elem_size;
     c->slotsize = slot;
@@ -523,7 +511,11 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
     while (lap <= cap)
         lap <<= 1;
     c->onelap = lap;
-    c->buf = (char *)c + hdr;
+    if (cap != 0) {
+        uintptr_t at = ((uintptr_t)(c + 1) + RING_ALIGN - 1) & ~(uintptr_t)(RING_ALIGN - 1);
+        c->ring = (goc_ring *)at;
+        c->buf = (char *)(c->ring + 1);
+    }
     atomic_init(&c->refs, 1);
     atomic_init(&c->magic, CHAN_LIVE);
     return c;
@@ -561,7 +553,7 @@ static void quarantine(goc_chan *c)
 {
     size_t sz = chan_bytes(c);
     if (sz > QUARANTINE_MAX_ONE) {
-        chan_memfree(c);
+        free(c);
         return;
     }
     for (;;) {
@@ -581,7 +573,7 @@ static void quarantine(goc_chan *c)
         goc__unlock(&qlock);
         if (old == NULL)
             return;
-        chan_memfree(old);
+        free(old);
     }
 }
 

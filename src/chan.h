@@ -15,7 +15,7 @@
  *
  * The buffer (dataqsiz > 0) is a ring of slots, each a sequence word then
  * the element, driven by two position words, tail (next send) and head
- * (next receive), on cache lines of their own.  A position is lap * onelap
+ * (next receive), on cache lines of their own (goc_ring).  A position is lap * onelap
  * + index (onelap: the power of two above dataqsiz), so stepping it needs
  * no division.  A slot's sequence says whose turn it is: position p may
  * send into it when it reads p, and receive from it when it reads p + 1.
@@ -50,6 +50,14 @@ typedef struct goc_waitq {
 
 #define CHAN_FROZEN ((uint64_t)1 << 63)   /* in head and tail: fast paths off */
 
+/* A buffered channel's position words, each on a cache line of its own
+ * (the sending and the receiving side write one each), followed by the
+ * slots.  Unbuffered channels have none. */
+typedef struct goc_ring {
+    _Alignas(64) _Atomic uint64_t tail;   /* next send position | FROZEN */
+    _Alignas(64) _Atomic uint64_t head;   /* next receive position | FROZEN */
+} goc_ring;
+
 struct goc_chan {
     goc_lock         lock;      /* protects every field below but the two
                                    position words, and the next/prev/elem/
@@ -66,14 +74,14 @@ struct goc_chan {
     size_t           slotsize;  /* bytes per ring slot: 8 + elemsize rounded
                                    up to 8 (immutable) */
     uint64_t         onelap;    /* power of two > dataqsiz (immutable) */
-    char            *buf;       /* dataqsiz slots, right after this struct */
+    goc_ring        *ring;      /* NULL when unbuffered; in the same
+                                   allocation, aligned to 64 (immutable) */
+    char            *buf;       /* dataqsiz slots, right after *ring */
     goc_waitq        recvq;     /* blocked receivers */
     goc_waitq        sendq;     /* blocked senders */
     struct goc_after *after;    /* set once, before the channel is handed
                                    out, for a goc_after channel (after.c);
                                    NULL for every other; never changes */
-    _Alignas(64) _Atomic uint64_t tail;   /* next send position | FROZEN */
-    _Alignas(64) _Atomic uint64_t head;   /* next receive position | FROZEN */
 };
 
 #define GOC_CHAN_MAX_ELEM 65536u   /* API: element size up to 64 KiB */
@@ -116,8 +124,8 @@ static inline size_t goc__qcount(goc_chan *c)
 {
     if (c->dataqsiz == 0)
         return 0;
-    uint64_t h = atomic_load_explicit(&c->head, memory_order_relaxed);
-    uint64_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&c->ring->head, memory_order_relaxed);
+    uint64_t t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed);
     return goc__ring_count(c, h, t);
 }
 
