@@ -111,8 +111,9 @@ int goc_debug_stats(char *buf, size_t n);
 typedef struct goc_chan goc_chan;
 
 /* A channel of elements of elem_size bytes (0 allowed, up to 64 KiB) with a
- * buffer of cap elements (0: unbuffered).  NULL on bad arguments or no
- * memory. */
+ * buffer of cap elements (0: unbuffered; below 2^40).  A buffered channel
+ * takes 8 bytes per slot beyond its elements (rounded up to 8).  NULL on
+ * bad arguments or no memory. */
 goc_chan *goc_chan_make(size_t elem_size, size_t cap);
 
 /* Free a channel.  Freeing one that goroutines still wait on is a fatal
