@@ -308,9 +308,10 @@ static inline uint64_t ring_next(goc_chan *c, uint64_t pos)
     return (pos & ~(c->onelap - 1)) + c->onelap;
 }
 
-/* The copies of the fast paths for elements that are not one word (or a
- * NULL source: a zero value), apart so that the word-sized path calls
- * nothing and needs no callee-saved registers.  Each publishes the slot. */
+/* Copy an element into (out of) slot i and publish the slot: the locked
+ * path's copies, and the fast paths' for elements that are not one word (or
+ * a NULL source: a zero value), kept out of line so that the word-sized
+ * fast path calls nothing and needs no callee-saved registers. */
 static GOC_NOINLINE void ring_fill(goc_chan *c, uint64_t i, uint64_t t, const void *ep)
 {
     if (c->elemsize != 0)
@@ -428,9 +429,7 @@ void goc__chan_bufsend(goc_chan *c, const void *ep)
     uint64_t t = atomic_load_explicit(&c->ring->tail, memory_order_relaxed) & ~CHAN_FROZEN;
     uint64_t i = t & (c->onelap - 1);
     ring_wait(c, i, t);
-    if (c->elemsize != 0)
-        elem_copy(slot_elem(c, i), ep, c->elemsize);
-    seq_store(c, i, t + 1);
+    ring_fill(c, i, t, ep);
     atomic_store_explicit(&c->ring->tail, ring_next(c, t) | CHAN_FROZEN, memory_order_relaxed);
 }
 
@@ -439,9 +438,7 @@ void goc__chan_bufrecv(goc_chan *c, void *ep)
     uint64_t h = atomic_load_explicit(&c->ring->head, memory_order_relaxed) & ~CHAN_FROZEN;
     uint64_t i = h & (c->onelap - 1);
     ring_wait(c, i, h + 1);
-    if (ep != NULL && c->elemsize != 0)
-        elem_move(ep, slot_elem(c, i), c->elemsize);
-    seq_store(c, i, h + c->onelap);
+    ring_empty(c, i, h, ep);
     atomic_store_explicit(&c->ring->head, ring_next(c, h) | CHAN_FROZEN, memory_order_relaxed);
 }
 
