@@ -125,24 +125,32 @@ static struct {
     _Atomic int       mode;        /* 0 not started or refused: in place; 1 helper */
     goc_note          req, done;
     _Atomic int       tid;
+    _Atomic int       sig;         /* to send if it runs; 0 none */
     _Atomic int       state;
+    _Atomic bool      sent;
 } ts;
 
-/* 'R', 'S', 'D', ...; 0 if unknown.  Raw system calls only. */
-static char read_state(int tid)
+/* 'R', 'S', 'D', ...; 0 if unknown.  Raw system calls only.  sig != 0:
+ * also send sig to the thread when it runs ('R', or unknown: without /proc
+ * the caller's CPU-clock test decided), at once after the read, so the
+ * look and the signal are one step (*sent says whether it went). */
+static char read_state(int tid, int sig, bool *sent)
 {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
     long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-    syscall(SYS_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
-    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+    long n = fd < 0 ? 0 : syscall(SYS_read, fd, buf, sizeof buf - 1);
+    char st = 0;
+    if (n > 0) {
+        buf[n] = 0;
+        const char *paren = strrchr(buf, ')');   /* the name may hold spaces */
+        st = paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+    }
+    if (sig != 0 && (st == 'R' || st == 0))
+        *sent = syscall(SYS_tgkill, getpid(), tid, sig) == 0;
+    if (fd >= 0)
+        syscall(SYS_close, fd);
+    return st;
 }
 
 static void *state_reader(void *arg)
@@ -159,7 +167,9 @@ static void *state_reader(void *arg)
     for (;;) {
         goc__notesleep(&ts.req);
         goc__noteclear(&ts.req);
-        atomic_store(&ts.state, read_state(atomic_load(&ts.tid)));
+        bool sent = false;
+        atomic_store(&ts.state, read_state(atomic_load(&ts.tid), atomic_load(&ts.sig), &sent));
+        atomic_store(&ts.sent, sent);
         goc__notewakeup(&ts.done);
     }
 }
@@ -180,19 +190,29 @@ void goc__os_thread_state_init(void)
     pthread_attr_destroy(&attr);
 }
 
-char goc__os_thread_state(int tid)
+char goc__os_thread_state_signal(int tid, int sig, bool *sent)
 {
+    bool ok = false;
     goc__lock(&ts.lock);
     char st;
     if (atomic_load(&ts.mode) == 1) {
         atomic_store(&ts.tid, tid);
+        atomic_store(&ts.sig, sig);
         goc__noteclear(&ts.done);
         goc__notewakeup(&ts.req);
         goc__notesleep(&ts.done);
         st = (char)atomic_load(&ts.state);
+        ok = atomic_load(&ts.sent);
     } else {
-        st = read_state(tid);
+        st = read_state(tid, sig, &ok);
     }
     goc__unlock(&ts.lock);
+    if (sent)
+        *sent = ok;
     return st;
+}
+
+char goc__os_thread_state(int tid)
+{
+    return goc__os_thread_state_signal(tid, 0, NULL);
 }

@@ -178,7 +178,9 @@ void goc__preempt_m(M *m)
     /* One signal in flight per M (Go issue 37741). */
     if (!atomic_compare_exchange_strong(&m->signal_pending, &zero, 1))
         return;
-    if (syscall(SYS_tgkill, getpid(), m->tid, SIGURG) != 0)
+    bool sent = false;
+    goc__os_thread_state_signal((int)m->tid, SIGURG, &sent);
+    if (!sent)
         atomic_store(&m->signal_pending, 0);
     else
         atomic_fetch_add_explicit(&goc__preempt_signals, 1, memory_order_relaxed);

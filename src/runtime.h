@@ -536,6 +536,10 @@ int32_t  goc__default_procs(void);      /* affinity, capped by cgroup quota */
  * blocked; 0 unknown), read without taking an fd number from the
  * program's table (os_linux.c).  Blocks the caller for the read. */
 char     goc__os_thread_state(int tid);
+/* The same read, and sig sent to the thread at once if it says 'R' (or
+ * nothing is known): a thread that enters a blocking call between a look
+ * and a later signal would see EINTR (sysmon.c, F8).  *sent: it went. */
+char     goc__os_thread_state_signal(int tid, int sig, bool *sent);
 void     goc__os_thread_state_init(void);   /* at sysmon's start */
 void     goc__m_stackbounds(M *m);      /* g0 stack bounds for sanitizers */
 uint32_t goc__gcd(uint32_t a, uint32_t b);
@@ -586,7 +590,9 @@ void goc__sysmon_start(void);
 void goc__sysmon_wake(void);
 
 /* ---------------------------------------------------------- preempt.c */
-void goc__preempt_m(M *m);     /* signal m to preempt its G if safe */
+/* Signal m to preempt its G if /proc says m's thread is running now (the
+ * look and the signal in one step); the handler decides whether it is safe. */
+void goc__preempt_m(M *m);
 extern _Atomic uint64_t goc__preempt_signals;  /* SIGURGs sent (/debug/goc) */
 /* SIGURGs whose frame did not fit below a G near the bottom of its stack
  * (trace.c's SIGSEGV handler drops them; the G is preempted later). */

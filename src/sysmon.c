@@ -156,7 +156,9 @@ static void preemptone(P *pp, int64_t now)
     atomic_store(&pp->preempt, true);
     if (goc__debug.asyncpreemptoff || atomic_load(&pp->status) != P_RUNNING)
         return;
-    if ((thread_on_cpu(pp, m) && thread_running(m)) || thread_starved(pp, m, now))
+    /* goc__preempt_m reads /proc once more and signals only a thread it
+     * finds running, in the same step. */
+    if (thread_on_cpu(pp, m) || thread_starved(pp, m, now))
         goc__preempt_m(m);
 }
 

@@ -53,6 +53,8 @@ if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
   # Signal preemption is off under sanitizers: nothing to interrupt there.
   goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
+  # The same after computing: no signal lands once the thread sleeps.
+  goc_add_test(sleep_signal_race ${d}/sleep_signal_race.c TIMEOUT 30 PROCS 1 2 SERIAL)
   # Both ways on a CPU shared with three spinning threads.
   goc_add_test(preempt_loaded ${d}/preempt_loaded.c TIMEOUT 30 PROCS 1 2)
   # goc_go without a P kept m->locks raised: no async preemption on that M.
