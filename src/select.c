@@ -17,7 +17,9 @@
  *           order and queued on each channel; park.  selparkcommit unlocks
  *           the channels walking gp->waiting, keeping the last lock until it
  *           no longer needs any sudog (the G cannot finish pass 3 before).
- *   pass 3  woken: lock everything again, clear selectdone, take the winning
+ *   pass 3  woken: lock every channel again but the winner's (its sudog is
+ *           off the queue already; unless a second case waits on it),
+ *           clear selectdone, take the winning
  *           sudog from gp->param, and unlink every other sudog from its
  *           queue in O(1) (doubly linked), so a lost select leaves nothing
  *           behind however many other waiters those channels have.
@@ -50,31 +52,44 @@ static inline uintptr_t key(const goc_case *cases, uint16_t i)
     return (uintptr_t)cases[i].chan;
 }
 
-static void sellock(struct selstate *s)
+/* Lock every channel in lock order, a duplicate once; skip (if not NULL)
+ * is left unlocked. */
+static void sellock_except(struct selstate *s, goc_chan *skip)
 {
     goc_chan *last = NULL;
     for (size_t i = 0; i < s->norder; i++) {
         goc_chan *c = s->cases[s->lockorder[i]].chan;
         if (c != last) {
             last = c;
-            goc__chan_lock(c, "select on");
+            if (c != skip)
+                goc__chan_lock(c, "select on");
         }
     }
 }
 
+static void sellock(struct selstate *s)
+{
+    sellock_except(s, NULL);
+}
+
 /* Unlock in reverse order; must not touch *s after the last unlock when
  * called as an unlockf (the sudog's owner may then run). */
-static void selunlock(void *arg)
+static void selunlock_except(struct selstate *s, goc_chan *skip)
 {
-    struct selstate *s = arg;
     goc_case *cases = s->cases;
     const uint16_t *lo = s->lockorder;
     for (size_t i = s->norder; i-- > 0;) {
         goc_chan *c = cases[lo[i]].chan;
         if (i > 0 && c == cases[lo[i - 1]].chan)
             continue;   /* unlock a duplicate once, at its first position */
-        goc__chan_unlock(c);
+        if (c != skip)
+            goc__chan_unlock(c);
     }
+}
+
+static void selunlock(void *arg)
+{
+    selunlock_except(arg, NULL);
 }
 
 static bool selparkcommit(G *gp, void *arg)
@@ -286,9 +301,21 @@ static int select_block(struct selstate *s)
     goc__park(selparkcommit, NULL, W_SELECT);
 
     gp = goc__getg_or_foreign();
-    sellock(s);
-    atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
+    /* The winning sudog is off its queue already (its waker dequeued it),
+     * so its channel need not be locked again, unless another case of this
+     * select waits on the same channel (lock order puts duplicates side by
+     * side).  A blocking select then locks n - 1 channels here, not n.
+     * selparkcommit still cannot be running: the waker found the winner
+     * only after that channel's lock was dropped, and every channel after
+     * it in lock order is locked here. */
     goc_sudog *won = gp->param;
+    goc_chan *skip = won != NULL ? won->c : NULL;
+    for (size_t i = 0; skip != NULL && i + 1 < s->norder; i++)
+        if (cases[s->lockorder[i]].chan == cases[s->lockorder[i + 1]].chan &&
+            cases[s->lockorder[i]].chan == skip)
+            skip = NULL;
+    sellock_except(s, skip);
+    atomic_store_explicit(&gp->selectdone, 0, memory_order_relaxed);
     gp->param = NULL;
     goc_sudog *sglist = gp->waiting;
     gp->waiting = NULL;
@@ -313,7 +340,7 @@ static int select_block(struct selstate *s)
     goc__race_acquire(c);
     if (!success)
         goc__race_acquire(&c->closed);
-    selunlock(s);
+    selunlock_except(s, skip);
     cases[casi].result = success ? 0 : -EPIPE;
     return casi;
 }
