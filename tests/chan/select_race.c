@@ -1,7 +1,10 @@
 /* select_race.c — four goroutines select over the same channels while
  * producers push 100k distinct values through them (some by select, some by
  * plain send, unbuffered and buffered).  Every value must arrive exactly
- * once: a waker that loses the selectdone race must not deliver. */
+ * once: a waker that loses the selectdone race must not deliver.  In the
+ * dup rounds every select names channel a twice (two sudogs of one G on
+ * one queue): a woken select must still lock a to unlink the second one
+ * while other goroutines queue and dequeue there. */
 #include <stdatomic.h>
 #include <string.h>
 #include <goc.h>
@@ -12,6 +15,7 @@ enum { NCONS = 4, NPROD = 4 };
 struct shared {
     goc_chan *a, *b, *quit, *done;
     long n;
+    int dup;
     _Atomic unsigned char *seen;
     goc_wg prod;
 };
@@ -24,8 +28,9 @@ static void producer(void *arg)
     struct shared *s = p->s;
     for (long v = p->lo; v < p->hi; v++) {
         if (p->use_select) {
-            goc_case cs[2] = { { s->a, GOC_SEND, &v, 0 }, { s->b, GOC_SEND, &v, 0 } };
-            int k = goc_select(cs, 2, 1);
+            goc_case cs[3] = { { s->a, GOC_SEND, &v, 0 }, { s->b, GOC_SEND, &v, 0 },
+                               { s->a, GOC_SEND, &v, 0 } };
+            int k = goc_select(cs, s->dup ? 3 : 2, 1);
             CHECK(k >= 0 && cs[k].result == 0);
         } else {
             CHECK(goc_chan_send((v & 1) ? s->a : s->b, &v) == 0);
@@ -40,9 +45,9 @@ static void consumer(void *arg)
     long got = 0;
     for (;;) {
         long v = -1;
-        goc_case cs[3] = { { s->a, GOC_RECV, &v, 0 }, { s->b, GOC_RECV, &v, 0 },
-                           { s->quit, GOC_RECV, NULL, 0 } };
-        int k = goc_select(cs, 3, 1);
+        goc_case cs[4] = { { s->a, GOC_RECV, &v, 0 }, { s->b, GOC_RECV, &v, 0 },
+                           { s->quit, GOC_RECV, NULL, 0 }, { s->a, GOC_RECV, &v, 0 } };
+        int k = goc_select(cs, s->dup ? 4 : 3, 1);
         if (k == 2)
             break;
         CHECK(cs[k].result == 0);
@@ -54,10 +59,11 @@ static void consumer(void *arg)
     CHECK(goc_chan_send(s->done, &got) == 0);
 }
 
-static void run(size_t cap)
+static void run(size_t cap, int dup)
 {
     struct shared s;
     memset(&s, 0, sizeof s);
+    s.dup = dup;
     s.n = test_scaled(100000);
     s.a = goc_chan_make(sizeof(long), cap);
     s.b = goc_chan_make(sizeof(long), cap);
@@ -97,9 +103,11 @@ static void run(size_t cap)
 static void main_fn(void *arg)
 {
     (void)arg;
-    run(0);
-    run(1);
-    run(16);
+    run(0, 0);
+    run(1, 0);
+    run(16, 0);
+    run(0, 1);
+    run(1, 1);
 }
 
 int main(void)
