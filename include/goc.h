@@ -25,9 +25,15 @@
  *   so within ONE function the compiler may reuse the previous thread's
  *   &errno after a call that switched threads: read errno right after the
  *   libc call that set it, as usual, not across goc calls.)
- *   Do not block a goroutine (channel, mutex, sleep...) while holding an OS
- *   lock (pthread_mutex_t): the thread is shared by other goroutines and the
- *   lock may deadlock.  Calls that block the thread itself (read(2) on a
+ *   Do not block a goroutine (channel, mutex, sleep...), call goc_yield or
+ *   return from it while holding an OS lock (pthread_mutex_t,
+ *   pthread_rwlock_t): the thread is shared by other goroutines, which
+ *   would block on the lock or, if it is recursive, enter it too, and the
+ *   holder may resume on a thread that does not own it.  Linking
+ *   libgoc_lockcheck (-lgoc_lockcheck; shared builds, not -static) makes
+ *   that a fatal error naming the goroutine and the lock, and keeps
+ *   goc_go's preemption check and its spawn-storm yield from moving a
+ *   goroutine whose thread holds one.  Calls that block the thread itself (read(2) on a
  *   pipe, sleep(3), flock, a library's blocking call) are best wrapped in
  *   goc_syscall_enter/exit: the P goes to other goroutines at once.  Left
  *   unwrapped, they still do not stop the program: sysmon sees a thread

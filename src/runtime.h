@@ -525,6 +525,27 @@ void goc__incidlelocked(int32_t v);     /* sysmon around injectglist */
 int32_t goc__mcount(void);
 bool goc__main_started(void);
 void goc__preempt_check(void);          /* cooperative preemption point */
+/* libgoc_lockcheck.so (lockcheck.c), when the program links it: how many
+ * pthread mutexes and rwlocks the calling thread holds (NULL without it). */
+extern int goc_lockcheck_held(const void **last) __attribute__((weak));
+/* A G about to leave its thread (park, yield, end, or wait for a P at
+ * goc_syscall_exit) while the thread holds such a lock: fatal, naming what
+ * it was doing.  Nothing without libgoc_lockcheck. */
+void goc__oslock_fatal(G *gp, const char *doing, int n, const void *last) GOC_NORETURN;
+static inline void goc__oslock_check(G *gp, const char *doing)
+{
+    if (goc_lockcheck_held != NULL) {
+        const void *last;
+        int n = goc_lockcheck_held(&last);
+        if (unlikely(n > 0))
+            goc__oslock_fatal(gp, doing, n, last);
+    }
+}
+/* Whether the calling thread holds one (cooperative preemption waits). */
+static inline bool goc__oslock_held(void)
+{
+    return goc_lockcheck_held != NULL && goc_lockcheck_held(NULL) > 0;
+}
 void goc__allg_lock(void);
 void goc__allg_unlock(void);
 extern G    **goc__allgs;               /* every G ever made (allglock) */

@@ -783,8 +783,10 @@ static int newproc(void (*fn)(void *arg), void *arg, bool may_yield,
          * queue: their G structs and the one warm stack they share stay in
          * cache, and a spawn storm keeps O(SPAWN_YIELD) Gs alive instead of
          * millions.  Go lets the spawner run until preempted (10 ms), which
-         * piles up tens of thousands (shared/anchors/README.md). */
-        if (may_yield && crowded && atomic_load_explicit(&main_started, memory_order_relaxed))
+         * piles up tens of thousands (shared/anchors/README.md).  Not while
+         * the thread holds a pthread lock (libgoc_lockcheck knows). */
+        if (may_yield && crowded && atomic_load_explicit(&main_started, memory_order_relaxed) &&
+            !goc__oslock_held())
             goc__mcall(goyield_m);
     } else {
         /* No P (a foreign thread, a blocking call, a G running P-less after
@@ -905,6 +907,7 @@ NO_TSAN_FRAME void goc__gstart(void)
     restore_errno(m, gp);
     gp->fn(gp->arg);
     gp = goc__getg();
+    goc__oslock_check(gp, "ended");
     if (unlikely(gp->after != NULL))
         goc__after_gexit(gp);    /* on its own stack: may take locks */
     goc__pless_check(goc__getm());
@@ -984,6 +987,11 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
     M *m = goc__getm();
     if (m->syscall_nest > (m->pless ? 1 : 0))
         goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
+    if (unlikely(goc_lockcheck_held != NULL)) {
+        char doing[64];
+        snprintf(doing, sizeof doing, "blocked (%s)", goc__waitreason_str(reason));
+        goc__oslock_check(gp, doing);
+    }
     goc__enter(m);
     /* A G running P-less (its P taken while it was blocked outside the
      * runtime, or resumed so after preemption) parks without waiting for a
@@ -1290,6 +1298,7 @@ void goc_yield(void)
         sched_yield();
         return;
     }
+    goc__oslock_check(gp, "yielded");
     /* Fast paths: switch straight to the successor, or go on when there
      * is none; a new time slice either way (sysmon's request is met).
      * m is this thread's M already (no second goc__getm on the path). */
@@ -1316,14 +1325,28 @@ void goc_yield(void)
 
 /* Cooperative preemption point (Go's stack-guard check): a G asked to
  * yield by sysmon does so at its next runtime call. */
+void goc__oslock_fatal(G *gp, const char *doing, int n, const void *last)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "goroutine %llu %s while its thread holds pthread lock %p (%d held): another "
+             "goroutine on this thread would block on it or, if it is recursive, enter it, "
+             "and this one may resume on a thread that does not own it (unlock first; "
+             "reported by libgoc_lockcheck)",
+             (unsigned long long)gp->goid, doing, last, n);
+    goc__fatal(msg);
+}
+
 void goc__preempt_check(void)
 {
     M *m = goc__getm();
     G *gp = m ? atomic_load_explicit(&m->curg, memory_order_relaxed) : NULL;
     /* Inside goc_syscall_enter/exit the G holds no P to yield: it yields at
-     * goc_syscall_exit. */
+     * goc_syscall_exit.  Nor does a G whose thread holds a pthread lock
+     * (libgoc_lockcheck knows): the runtime must not move it off its
+     * thread; it yields at its next check without one. */
     if (gp && unlikely(atomic_load_explicit(&gp->preempt, memory_order_relaxed)) &&
-        m->syscall_nest == 0) {
+        m->syscall_nest == 0 && !goc__oslock_held()) {
         atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
         goc__mcall(gosched_m);
     }

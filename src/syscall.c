@@ -89,5 +89,8 @@ void goc_syscall_exit(void)
     m->p = NULL;
     if (goc__exitsyscall_pidle(m))
         return;
+    /* The G waits for a P on the global queue and resumes on whichever M
+     * takes it. */
+    goc__oslock_check(gp, "must wait for a P in goc_syscall_exit (it resumes on another thread)");
     goc__mcall(exitsyscall0);
 }

@@ -55,6 +55,14 @@ if(NOT GOC_SANITIZE)
   goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
   # The same after computing: no signal lands once the thread sleeps.
   goc_add_test(sleep_signal_race ${d}/sleep_signal_race.c TIMEOUT 30 PROCS 1 2 SERIAL)
+  # libgoc_lockcheck (DESIGN.md #4): a goroutine leaving its thread while
+  # the thread holds a pthread lock is reported; correct use is not, and
+  # cooperative preemption waits for the unlock.
+  goc_add_fatal_test(lockcheck ${d}/lockcheck.c
+    "goroutine [0-9]+ (blocked \\(|yielded|ended|must wait for a P).* while its thread holds pthread lock"
+    ARGS park yield end recursive rwlock syscall LIBS goc_lockcheck)
+  goc_add_test(lockcheck_ok ${d}/lockcheck_ok.c TIMEOUT 60 LIBS goc_lockcheck
+    ENV GOC_DEBUG=asyncpreemptoff=1)
   # Both ways on a CPU shared with three spinning threads.
   goc_add_test(preempt_loaded ${d}/preempt_loaded.c TIMEOUT 30 PROCS 1 2)
   # goc_go without a P kept m->locks raised: no async preemption on that M.
