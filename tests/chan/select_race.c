@@ -4,18 +4,23 @@
  * once: a waker that loses the selectdone race must not deliver.  In the
  * dup rounds every select names channel a twice (two sudogs of one G on
  * one queue): a woken select must still lock a to unlink the second one
- * while other goroutines queue and dequeue there. */
+ * while other goroutines queue and dequeue there.  In the wide rounds the
+ * consumers' selects have 12 cases, 9 of them on channels nobody sends on:
+ * wait records from the P's pool rather than the select's stack, every one
+ * unlinked again (the idle channels are freed with nobody waiting). */
 #include <stdatomic.h>
 #include <string.h>
 #include <goc.h>
 #include "testutil.h"
 
-enum { NCONS = 4, NPROD = 4 };
+enum { NCONS = 4, NPROD = 4, NIDLE = 9 };
 
 struct shared {
     goc_chan *a, *b, *quit, *done;
     long n;
     int dup;
+    goc_chan *idle[NIDLE];   /* wide rounds: cases nobody sends on */
+    int wide;
     _Atomic unsigned char *seen;
     goc_wg prod;
 };
@@ -45,9 +50,16 @@ static void consumer(void *arg)
     long got = 0;
     for (;;) {
         long v = -1;
-        goc_case cs[4] = { { s->a, GOC_RECV, &v, 0 }, { s->b, GOC_RECV, &v, 0 },
-                           { s->quit, GOC_RECV, NULL, 0 }, { s->a, GOC_RECV, &v, 0 } };
-        int k = goc_select(cs, s->dup ? 4 : 3, 1);
+        goc_case cs[3 + NIDLE] = { { s->a, GOC_RECV, &v, 0 }, { s->b, GOC_RECV, &v, 0 },
+                                   { s->quit, GOC_RECV, NULL, 0 }, { s->a, GOC_RECV, &v, 0 } };
+        size_t n = s->dup ? 4 : 3;
+        if (s->wide) {
+            /* 12 cases: more than select keeps on its stack (its pool) */
+            for (int i = 0; i < NIDLE; i++)
+                cs[3 + i] = (goc_case){ s->idle[i], GOC_RECV, &v, 0 };
+            n = 3 + NIDLE;
+        }
+        int k = goc_select(cs, n, 1);
         if (k == 2)
             break;
         CHECK(cs[k].result == 0);
@@ -59,11 +71,14 @@ static void consumer(void *arg)
     CHECK(goc_chan_send(s->done, &got) == 0);
 }
 
-static void run(size_t cap, int dup)
+static void run(size_t cap, int dup, int wide)
 {
     struct shared s;
     memset(&s, 0, sizeof s);
     s.dup = dup;
+    s.wide = wide;
+    for (int i = 0; i < NIDLE; i++)
+        s.idle[i] = goc_chan_make(sizeof(long), 0);
     s.n = test_scaled(100000);
     s.a = goc_chan_make(sizeof(long), cap);
     s.b = goc_chan_make(sizeof(long), cap);
@@ -97,17 +112,21 @@ static void run(size_t cap, int dup)
     goc_chan_free(s.b);
     goc_chan_free(s.quit);
     goc_chan_free(s.done);
+    for (int i = 0; i < NIDLE; i++)
+        goc_chan_free(s.idle[i]);   /* fails if a lost select left a record */
     free((void *)s.seen);
 }
 
 static void main_fn(void *arg)
 {
     (void)arg;
-    run(0, 0);
-    run(1, 0);
-    run(16, 0);
-    run(0, 1);
-    run(1, 1);
+    run(0, 0, 0);
+    run(1, 0, 0);
+    run(16, 0, 0);
+    run(0, 1, 0);
+    run(1, 1, 0);
+    run(0, 0, 1);
+    run(1, 0, 1);
 }
 
 int main(void)
