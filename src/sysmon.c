@@ -58,9 +58,14 @@ static int64_t thread_cputime(M *m)
  * time of two 2 ms windows" test (the soak's preempt workload spun 10 s
  * unpreempted on a loaded 2-CPU machine); a thread asleep in usleep or
  * poll for the slice accrues only its wake-ups (microseconds, some hundred
- * with steal time), far below 1/8 of 10 ms.  A thread that enters a
- * blocking call between the look and the signal's delivery (microseconds)
- * can still see EINTR, as any program's threads can from a signal.  Costs
+ * with steal time), far below 1/8 of 10 ms.  The last look, /proc's
+ * state, and the signal are one step (goc__preempt_m: the helper thread
+ * that reads /proc sends it at once).  They used to be two futex
+ * wake-ups apart, and on a loaded machine a goroutine that had just
+ * computed entered usleep in between and got EINTR (sleep_signal_race:
+ * 13 of 406 rounds).  A thread that enters a blocking call in the few
+ * microseconds between that read and the delivery can still see EINTR,
+ * as any program's threads can from a signal.  Costs
  * one clock_gettime per new slice sysmon sees and one per look at a G over
  * its slice. */
 #define ONCPU_SHARE   8
