@@ -988,9 +988,13 @@ void goc__park(bool (*unlockf)(G *gp, void *arg), void *arg, int reason)
     if (m->syscall_nest > (m->pless ? 1 : 0))
         goc__fatal("goroutine blocked between goc_syscall_enter and goc_syscall_exit");
     if (unlikely(goc_lockcheck_held != NULL)) {
-        char doing[64];
-        snprintf(doing, sizeof doing, "blocked (%s)", goc__waitreason_str(reason));
-        goc__oslock_check(gp, doing);
+        const void *last;
+        int n = goc_lockcheck_held(&last);
+        if (unlikely(n > 0)) {
+            char doing[64];
+            snprintf(doing, sizeof doing, "blocked (%s)", goc__waitreason_str(reason));
+            goc__oslock_fatal(gp, doing, n, last);
+        }
     }
     goc__enter(m);
     /* A G running P-less (its P taken while it was blocked outside the
