@@ -39,6 +39,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -88,8 +89,25 @@ int goc_lockcheck_held(const void **last)
     return n;
 }
 
-/* libc's function of that name.  dlsym may itself take locks, through
+/* libc's functions, found once, at load (the constructor below), before
+ * the program runs; a call that comes earlier still (another library's
+ * constructor) finds them then.  dlsym may itself take locks, through
  * internal calls that do not come back here. */
+static struct {
+    int (*mutex_lock)(pthread_mutex_t *);
+    int (*mutex_trylock)(pthread_mutex_t *);
+    int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+    int (*mutex_unlock)(pthread_mutex_t *);
+    int (*rw_rdlock)(pthread_rwlock_t *);
+    int (*rw_wrlock)(pthread_rwlock_t *);
+    int (*rw_tryrdlock)(pthread_rwlock_t *);
+    int (*rw_trywrlock)(pthread_rwlock_t *);
+    int (*rw_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*rw_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*rw_unlock)(pthread_rwlock_t *);
+    _Atomic int ready;
+} libc;
+
 static void *real(const char *name)
 {
     void *f = dlsym(RTLD_NEXT, name);
@@ -101,45 +119,54 @@ static void *real(const char *name)
     return f;
 }
 
-#define REAL(type, name, ...)                                                   \
-    static type (*fn)(__VA_ARGS__);                                             \
-    type (*f)(__VA_ARGS__) = __atomic_load_n(&fn, __ATOMIC_ACQUIRE);           \
-    if (f == NULL) {                                                            \
-        f = (type (*)(__VA_ARGS__))real(name);                                  \
-        __atomic_store_n(&fn, f, __ATOMIC_RELEASE);                             \
-    }
+__attribute__((constructor)) static void resolve(void)
+{
+    if (atomic_load_explicit(&libc.ready, memory_order_acquire))
+        return;
+    /* Racing first calls resolve the same values: harmless. */
+    *(void **)&libc.mutex_lock = real("pthread_mutex_lock");
+    *(void **)&libc.mutex_trylock = real("pthread_mutex_trylock");
+    *(void **)&libc.mutex_timedlock = real("pthread_mutex_timedlock");
+    *(void **)&libc.mutex_unlock = real("pthread_mutex_unlock");
+    *(void **)&libc.rw_rdlock = real("pthread_rwlock_rdlock");
+    *(void **)&libc.rw_wrlock = real("pthread_rwlock_wrlock");
+    *(void **)&libc.rw_tryrdlock = real("pthread_rwlock_tryrdlock");
+    *(void **)&libc.rw_trywrlock = real("pthread_rwlock_trywrlock");
+    *(void **)&libc.rw_timedrdlock = real("pthread_rwlock_timedrdlock");
+    *(void **)&libc.rw_timedwrlock = real("pthread_rwlock_timedwrlock");
+    *(void **)&libc.rw_unlock = real("pthread_rwlock_unlock");
+    atomic_store_explicit(&libc.ready, 1, memory_order_release);
+}
+
+#define LIBC(f) (atomic_load_explicit(&libc.ready, memory_order_acquire) ? 0 : (resolve(), 0), libc.f)
+
+/* A lock taken: r == 0 records it. */
+#define TAKEN(r, l) do { if ((r) == 0) note_taken(l); } while (0)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    REAL(int, "pthread_mutex_lock", pthread_mutex_t *)
-    int r = f(m);
-    if (r == 0)
-        note_taken(m);
+    int r = LIBC(mutex_lock)(m);
+    TAKEN(r, m);
     return r;
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    REAL(int, "pthread_mutex_trylock", pthread_mutex_t *)
-    int r = f(m);
-    if (r == 0)
-        note_taken(m);
+    int r = LIBC(mutex_trylock)(m);
+    TAKEN(r, m);
     return r;
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict t)
 {
-    REAL(int, "pthread_mutex_timedlock", pthread_mutex_t *, const struct timespec *)
-    int r = f(m, t);
-    if (r == 0)
-        note_taken(m);
+    int r = LIBC(mutex_timedlock)(m, t);
+    TAKEN(r, m);
     return r;
 }
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    REAL(int, "pthread_mutex_unlock", pthread_mutex_t *)
-    int r = f(m);
+    int r = LIBC(mutex_unlock)(m);
     if (r == 0)
         note_released(m);
     return r;
@@ -147,62 +174,49 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 
 int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-    REAL(int, "pthread_rwlock_rdlock", pthread_rwlock_t *)
-    int r = f(l);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_rdlock)(l);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-    REAL(int, "pthread_rwlock_wrlock", pthread_rwlock_t *)
-    int r = f(l);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_wrlock)(l);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
-    REAL(int, "pthread_rwlock_tryrdlock", pthread_rwlock_t *)
-    int r = f(l);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_tryrdlock)(l);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
-    REAL(int, "pthread_rwlock_trywrlock", pthread_rwlock_t *)
-    int r = f(l);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_trywrlock)(l);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict l, const struct timespec *restrict t)
 {
-    REAL(int, "pthread_rwlock_timedrdlock", pthread_rwlock_t *, const struct timespec *)
-    int r = f(l, t);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_timedrdlock)(l, t);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict l, const struct timespec *restrict t)
 {
-    REAL(int, "pthread_rwlock_timedwrlock", pthread_rwlock_t *, const struct timespec *)
-    int r = f(l, t);
-    if (r == 0)
-        note_taken(l);
+    int r = LIBC(rw_timedwrlock)(l, t);
+    TAKEN(r, l);
     return r;
 }
 
 int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-    REAL(int, "pthread_rwlock_unlock", pthread_rwlock_t *)
-    int r = f(l);
+    int r = LIBC(rw_unlock)(l);
     if (r == 0)
         note_released(l);
     return r;
