@@ -17,7 +17,9 @@
  *
  * Threads, thread-locals and errno
  *   A goroutine may resume on a different OS thread after any call that can
- *   block or yield (channel operations, sync, sleep, network, goc_yield).
+ *   block or yield (channel operations, sync, sleep, network, goc_yield, and
+ *   goc_go, where a goroutine past its time slice or far ahead of the
+ *   goroutines it spawned yields).
  *   Thread-locals (__thread / _Thread_local, pthread_getspecific) belong to
  *   the THREAD, not the goroutine: do not keep a pointer to one across such a
  *   call.  errno is the exception: the runtime saves and restores each
