@@ -57,7 +57,9 @@
  *                      "stack overflow" and this hint)
  *   A malformed or out-of-range value is reported on stderr and the default
  *   is used.
- *   GOC_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1,blockedretakeoff=1
+ *   GOC_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1,blockedretakeoff=1,
+ *             preempttgkill=1 (the preemption signal by tgkill after a look at
+ *             the thread, not by its CPU-time timer)
  *   SIGQUIT prints every goroutine's state and backtrace and exits with 2.
  */
 #ifndef GOC_H

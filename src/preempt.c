@@ -3,10 +3,11 @@
  *
  * Cooperative: sysmon sets g->preempt; the G yields at its next runtime
  * entry (goc__preempt_check: goc_go, goc_syscall_exit).  Asynchronous:
- * sysmon also sends SIGURG to the M (Go's choice of signal: rarely used by
- * programs, harmless when spurious, not real-time), and only to a thread
- * that is on a CPU (sysmon.c: a thread blocked in usleep, poll or read must
- * not see EINTR; Go never signals a thread in a system call).
+ * sysmon also has SIGURG sent to the M (Go's choice of signal: rarely used
+ * by programs, harmless when spurious, not real-time), by a timer on the
+ * thread's own CPU-time clock, so that it comes only while the thread runs
+ * (a thread blocked in usleep, poll or read must not see EINTR; Go never
+ * signals a thread in a system call; goc__preempt_m below says how).
  *
  * The problem C adds.  A Go goroutine holds no lock the runtime cannot see;
  * a C goroutine may be stopped holding a pthread mutex, a libc-internal lock
@@ -84,6 +85,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -96,6 +98,7 @@ extern char __stop_goc_text[] __attribute__((weak));
 static struct { uintptr_t lo, hi; } user_text[MAX_RANGES];
 static int nuser_text;
 static struct sigaction old_urg;
+#define URG_TIMER_TAG 0x676f6375   /* "gocu": si_value of the M's timer */
 static bool enabled;
 
 static int find_exe_text(struct dl_phdr_info *info, size_t size, void *data)
@@ -128,7 +131,9 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
     M *m = goc__getm();
-    if (m == NULL || si->si_code != SI_TKILL || si->si_pid != getpid()) {
+    bool ours = (si->si_code == SI_TKILL && si->si_pid == getpid()) ||
+                (si->si_code == SI_TIMER && si->si_value.sival_int == URG_TIMER_TAG);
+    if (m == NULL || !ours) {
         /* Not ours (a foreign thread, or a real out-of-band socket event). */
         if ((old_urg.sa_flags & SA_SIGINFO) && old_urg.sa_sigaction)
             old_urg.sa_sigaction(sig, si, ucv);
@@ -170,10 +175,62 @@ static void on_urg(int sig, siginfo_t *si, void *ucv)
     errno = saved;
 }
 
+/* The signal's way to the thread.  tgkill from sysmon reaches a thread
+ * whatever it is doing, and a thread that has just entered usleep, poll or
+ * a library's blocking read gets EINTR: sysmon's look (on a CPU, /proc
+ * says running) and the delivery are apart, a few microseconds at best (a
+ * /proc read takes ~20 us on this VM), and a goroutine that takes over its
+ * thread and calls usleep at once falls in between (sleep_signal_race:
+ * 1 round in ~3200 at P=2 under load, with the look and the signal in one
+ * step).  So each M has a POSIX timer on its own CPU-time clock that sends
+ * it SIGURG (SIGEV_THREAD_ID), and sysmon arms it to expire after 1 ns
+ * more of the thread's CPU time.  A thread asleep in the kernel accrues
+ * none: nothing is sent while it sleeps.  The kernel notices the expiry at
+ * a scheduler tick on which the thread is running (<= 4 ms at HZ=250), and
+ * with POSIX_CPU_TIMERS_TASK_WORK (x86 and arm64 since Linux 5.11) sends
+ * the signal as the thread returns to user mode, so it never cuts a call
+ * short; before that kernel, only a tick that lands in the few
+ * microseconds of a call's entry before it sleeps could.  A timer that
+ * fires after its G has parked finds another G, or none, not flagged:
+ * harmless.  Where timer_create is refused (seccomp, RLIMIT_SIGPENDING),
+ * sysmon's tgkill after the look, as before.  Raw system calls: the
+ * kernel's timer id, no libc bookkeeping. */
+void goc__preempt_minit(M *m)
+{
+    m->urgtimer = -1;
+    if (!enabled || goc__debug.preempttgkill)
+        return;
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGURG;
+    sev.sigev_value.sival_int = URG_TIMER_TAG;
+    sev._sigev_un._tid = m->tid;
+    int id;
+    if (syscall(SYS_timer_create, m->cpuclock, &sev, &id) == 0)
+        m->urgtimer = id;
+}
+
+static bool urgtimer_arm(M *m)
+{
+    struct itimerspec its = { .it_interval = { 0, 0 }, .it_value = { 0, 1 } };
+    return syscall(SYS_timer_settime, m->urgtimer, 0, &its, NULL) == 0;
+}
+
 void goc__preempt_m(M *m)
 {
     if (!enabled)
         return;
+    if (m->urgtimer >= 0) {
+        /* In flight (trace.c's drop_preemption knows the SIGSEGV of a
+         * frame that did not fit by it); re-arming one is harmless. */
+        atomic_store(&m->signal_pending, 1);
+        if (urgtimer_arm(m)) {
+            atomic_fetch_add_explicit(&goc__preempt_signals, 1, memory_order_relaxed);
+            return;
+        }
+        atomic_store(&m->signal_pending, 0);
+    }
     uint32_t zero = 0;
     /* One signal in flight per M (Go issue 37741). */
     if (!atomic_compare_exchange_strong(&m->signal_pending, &zero, 1))

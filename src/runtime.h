@@ -275,6 +275,9 @@ struct goc_m {
                                      the M it switches on, never a cached
                                      &errno of another thread */
     _Atomic uint32_t signal_pending;
+    int              urgtimer;    /* kernel id of the CPU-time timer that
+                                     sends this thread SIGURG (preempt.c);
+                                     -1 none: tgkill instead */
     int              syscall_nest;
     G               *pless_g;     /* g0: resume this G without a P next */
     bool             pless;       /* its G, preempted, was resumed without a P
@@ -458,6 +461,8 @@ struct goc_debug {
     bool    asyncpreemptoff;
     bool    blockedretakeoff;   /* sysmon never takes the P of a thread
                                    blocked in an unannotated call */
+    bool    preempttgkill;      /* SIGURG by tgkill after a look, not by the
+                                   M's CPU-time timer (preempt.c) */
     int     netpoll;            /* GOC_NETPOLL_*: netpoll=epoll|uring */
 };
 enum { GOC_NETPOLL_AUTO, GOC_NETPOLL_EPOLL, GOC_NETPOLL_URING };
@@ -611,9 +616,12 @@ void goc__sysmon_start(void);
 void goc__sysmon_wake(void);
 
 /* ---------------------------------------------------------- preempt.c */
-/* Signal m to preempt its G if /proc says m's thread is running now (the
- * look and the signal in one step); the handler decides whether it is safe. */
+/* Ask m's thread for SIGURG, to preempt its G; the handler decides
+ * whether that is safe.  The signal comes only while the thread runs on a
+ * CPU, never into a blocking call (preempt.c). */
 void goc__preempt_m(M *m);
+/* On m's own thread at its start (mstart): its SIGURG timer. */
+void goc__preempt_minit(M *m);
 extern _Atomic uint64_t goc__preempt_signals;  /* SIGURGs sent (/debug/goc) */
 /* SIGURGs whose frame did not fit below a G near the bottom of its stack
  * (trace.c's SIGSEGV handler drops them; the G is preempted later). */

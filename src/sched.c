@@ -2033,6 +2033,7 @@ static void *mstart(void *arg)
     m->tid = (pid_t)syscall(SYS_gettid);
     if (pthread_getcpuclockid(pthread_self(), &m->cpuclock) != 0)
         goc__fatal("pthread_getcpuclockid failed");
+    goc__preempt_minit(m);
     goc__m_stackbounds(m);
 #if GOC_TSAN
     m->tsan_fiber = __tsan_get_current_fiber();
@@ -2056,6 +2057,7 @@ static void newm(P *pp, bool spinning, int64_t id)
     if (m == NULL)
         goc__fatal("out of memory (new M)");
     m->id = id;
+    m->urgtimer = -1;        /* goc__preempt_minit, on the thread */
     m->nextp = pp;
     m->spinning = spinning;
     goc__mlocks_set(m, 1);   /* g0 is the runtime: its P is never taken */
@@ -2338,7 +2340,8 @@ static void parse_env(void)
             bool known = strcmp(item, "schedtrace") == 0 ||
                          strcmp(item, "scheddetail") == 0 ||
                          strcmp(item, "asyncpreemptoff") == 0 ||
-                         strcmp(item, "blockedretakeoff") == 0;
+                         strcmp(item, "blockedretakeoff") == 0 ||
+                         strcmp(item, "preempttgkill") == 0;
             if (!known)
                 fprintf(stderr, "goc: GOC_DEBUG: unknown setting \"%s\" ignored\n", item);
             else if (eq && !parse_long(eq + 1, 0, INT32_MAX, &v))
@@ -2350,6 +2353,8 @@ static void parse_env(void)
                 goc__debug.scheddetail = v != 0;
             else if (strcmp(item, "asyncpreemptoff") == 0)
                 goc__debug.asyncpreemptoff = v != 0;
+            else if (strcmp(item, "preempttgkill") == 0)
+                goc__debug.preempttgkill = v != 0;
             else
                 goc__debug.blockedretakeoff = v != 0;
         }

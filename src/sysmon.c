@@ -43,7 +43,9 @@ static int64_t thread_cputime(M *m)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Is m's thread running on a CPU now (F8)?  Go never signals a thread in a
+/* The fallback, where an M has no CPU-time timer (preempt.c: timer_create
+ * refused, or GOC_DEBUG=preempttgkill=1).
+ * Is m's thread running on a CPU now (F8)?  Go never signals a thread in a
  * system call; in C a goroutine calls usleep, nanosleep, poll, sleep or a
  * library's blocking call without telling us, and SIGURG would cut them
  * short (EINTR, which SA_RESTART does not prevent for the sleeps and poll;
@@ -161,8 +163,14 @@ static void preemptone(P *pp, int64_t now)
     atomic_store(&pp->preempt, true);
     if (goc__debug.asyncpreemptoff || atomic_load(&pp->status) != P_RUNNING)
         return;
-    /* goc__preempt_m reads /proc once more and signals only a thread it
-     * finds running, in the same step. */
+    /* The M's CPU-time timer sends the signal only while the thread runs
+     * (preempt.c): no look needed. */
+    if (m->urgtimer >= 0) {
+        goc__preempt_m(m);
+        return;
+    }
+    /* Without it: goc__preempt_m reads /proc once more and signals only a
+     * thread it finds running, in the same step. */
     if (thread_on_cpu(pp, m) || thread_starved(pp, m, now))
         goc__preempt_m(m);
 }

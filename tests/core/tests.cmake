@@ -51,6 +51,9 @@ else()
 endif()
 if(NOT GOC_SANITIZE)
   goc_add_test(preempt_loop ${d}/preempt_loop.c TIMEOUT 60)
+  # The fallback where an M has no CPU-time timer: tgkill after a look.
+  goc_add_test(preempt_loop_tgkill ${d}/preempt_loop.c TIMEOUT 60 PROCS 1 2
+    ENV GOC_DEBUG=preempttgkill=1)
   # Signal preemption is off under sanitizers: nothing to interrupt there.
   goc_add_test(plain_sleep ${d}/plain_sleep.c TIMEOUT 30)
   # The same after computing: no signal lands once the thread sleeps.
