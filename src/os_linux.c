@@ -144,12 +144,14 @@ static long switches(void)
 /* 'R', 'S', 'D', ...; 0 if unknown.  Raw system calls only.  sig != 0:
  * also send sig to the thread when it runs ('R', or unknown: without /proc
  * the caller's CPU-clock test decided), at once after the read, so the
- * look and the signal are one step (*sent says whether it went).  One
- * step only if this thread ran on in between: taken off its CPU after the
- * kernel wrote the state and before the signal (the loaded machine that
- * made sysmon's own hand-off too slow, sleep_signal_race at P=2 under
- * `yes`: 1 round in ~3200), the look is stale and is taken again, up to
- * three times; then no signal this time (sysmon asks again next round). */
+ * look and the signal are one step (*sent says whether it went).  If this
+ * thread was switched out between the read and the signal, the look is
+ * stale: it is taken again, up to three times, then no signal this time
+ * (sysmon asks again next round).  This is the fallback path (preempt.c:
+ * an M without its CPU-time timer); even one step leaves the window of
+ * the read itself (~20 us here) and the delivery, and the retry did not
+ * measurably narrow it (sleep_signal_race at P=2 under load failed 1 run
+ * in 15 before it and 2 in 15 after), which is why the timer replaced it. */
 static char read_state(int tid, int sig, bool *sent)
 {
     char path[64], buf[256];
