@@ -221,20 +221,19 @@ void goc__preempt_m(M *m)
 {
     if (!enabled)
         return;
-    if (m->urgtimer >= 0) {
-        /* In flight (trace.c's drop_preemption knows the SIGSEGV of a
-         * frame that did not fit by it); re-arming one is harmless. */
-        atomic_store(&m->signal_pending, 1);
-        if (urgtimer_arm(m)) {
-            atomic_fetch_add_explicit(&goc__preempt_signals, 1, memory_order_relaxed);
-            return;
-        }
-        atomic_store(&m->signal_pending, 0);
-    }
     uint32_t zero = 0;
-    /* One signal in flight per M (Go issue 37741). */
+    /* One signal in flight per M (Go issue 37741).  An armed timer stays
+     * armed until it fires, however long its thread sleeps, and the
+     * handler (or trace.c's drop_preemption, for the SIGSEGV of a frame
+     * that did not fit) clears the flag: re-arming one in flight would let
+     * that clearing hide the next signal's failed frame (preempt_stack_edge
+     * at P=8 on a loaded machine: "stack overflow"). */
     if (!atomic_compare_exchange_strong(&m->signal_pending, &zero, 1))
         return;
+    if (m->urgtimer >= 0 && urgtimer_arm(m)) {
+        atomic_fetch_add_explicit(&goc__preempt_signals, 1, memory_order_relaxed);
+        return;
+    }
     bool sent = false;
     goc__os_thread_state_signal((int)m->tid, SIGURG, &sent);
     if (!sent)
