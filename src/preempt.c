@@ -89,6 +89,13 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GOC_HAVE_VALGRIND 1
+#endif
+#endif
+
 #include "runtime.h"
 
 extern char __start_goc_text[] __attribute__((weak));
@@ -200,6 +207,16 @@ void goc__preempt_minit(M *m)
     m->urgtimer = -1;
     if (!enabled || goc__debug.preempttgkill)
         return;
+#if GOC_HAVE_VALGRIND
+    /* Under valgrind every goroutine overruns its slice (the code runs
+     * ~50x slower), so the timer, armed for each, preempted far more often
+     * than the look-then-tgkill path, which valgrind's serialized threads
+     * rarely pass; valgrind.time_select then once waited 2 s for a send
+     * due after 2 ms (CI, quiet machine; not reproduced in 56 reruns).
+     * The tested path there, until that is understood. */
+    if (RUNNING_ON_VALGRIND)
+        return;
+#endif
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
